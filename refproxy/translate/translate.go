@@ -1,0 +1,242 @@
+package translate
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/splitproof/splitproof/refproxy/objects"
+	"github.com/splitproof/splitproof/refproxy/picker"
+	"github.com/splitproof/splitproof/refproxy/route"
+)
+
+// DefaultControllerName is the GatewayClass controllerName refproxy serves.
+const DefaultControllerName = "splitproof.dev/refproxy"
+
+// Options tune a translation.
+type Options struct {
+	// ControllerName selects the GatewayClasses to serve (default DefaultControllerName).
+	ControllerName string
+	// PickMode and Seed build every rule's picker. Each rule's seed is
+	// derived from Seed and the rule's identity, so adding a route does not
+	// change the draws of another.
+	PickMode picker.Mode
+	Seed     uint64
+	// Now stamps lastTransitionTime on conditions (zero in file mode and tests).
+	Now time.Time
+}
+
+// Result is the routing table and the status of every object involved.
+type Result struct {
+	Table          *route.Table         `json:"table"`
+	GatewayClasses []GatewayClassStatus `json:"gatewayClasses,omitempty"`
+	Gateways       []GatewayStatus      `json:"gateways"`
+	Routes         []RouteStatus        `json:"routes"`
+	// Warnings are problems that have no status to live in (a parentRef to
+	// a Gateway that does not exist, say).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// GatewayClassStatus is the status of one GatewayClass this controller owns.
+type GatewayClassStatus struct {
+	Name   string                       `json:"name"`
+	Status gatewayv1.GatewayClassStatus `json:"status"`
+}
+
+// GatewayStatus is the status of one served Gateway.
+type GatewayStatus struct {
+	Gateway    types.NamespacedName    `json:"gateway"`
+	Generation int64                   `json:"generation"`
+	Status     gatewayv1.GatewayStatus `json:"status"`
+}
+
+// RouteStatus is the status of one HTTPRoute for the parents this
+// controller serves.
+type RouteStatus struct {
+	Route      types.NamespacedName          `json:"route"`
+	Generation int64                         `json:"generation"`
+	Parents    []gatewayv1.RouteParentStatus `json:"parents"`
+}
+
+// Accepted reports whether the route is accepted by at least one parent.
+func (s *RouteStatus) Accepted() bool {
+	for _, p := range s.Parents {
+		if c := findCondition(p.Conditions, string(gatewayv1.RouteConditionAccepted)); c != nil && c.Status == metav1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+func findCondition(cs []metav1.Condition, t string) *metav1.Condition {
+	for i := range cs {
+		if cs[i].Type == t {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+// Translate turns objects into a routing table and statuses. It returns an
+// error only for a set it cannot make sense of at all (duplicate objects);
+// invalid references become statuses and 500s, as the spec says.
+func Translate(set *objects.Set, opts Options) (*Result, error) {
+	if opts.ControllerName == "" {
+		opts.ControllerName = DefaultControllerName
+	}
+	if opts.PickMode == "" {
+		opts.PickMode = picker.Random
+	}
+	idx, err := newIndex(set)
+	if err != nil {
+		return nil, err
+	}
+	t := &translator{opts: opts, idx: idx, res: &Result{Table: &route.Table{}}}
+	t.classes()
+	t.gateways()
+	t.routes()
+	t.listenerStatuses()
+	t.finish()
+	return t.res, nil
+}
+
+type translator struct {
+	opts Options
+	idx  *index
+	res  *Result
+	// listeners of served gateways, in gateway then listener order.
+	listeners []*listener
+	// vhosts[port][hostname] collects entries before sorting.
+	vhosts map[int32]map[string]*route.VirtualHost
+}
+
+func (t *translator) cond(typ, reason string, ok bool, gen int64, msg string) metav1.Condition {
+	st := metav1.ConditionFalse
+	if ok {
+		st = metav1.ConditionTrue
+	}
+	return metav1.Condition{
+		Type: typ, Status: st, Reason: reason, Message: msg,
+		ObservedGeneration: gen, LastTransitionTime: metav1.NewTime(t.opts.Now),
+	}
+}
+
+func (t *translator) warnf(format string, args ...any) {
+	t.res.Warnings = append(t.res.Warnings, fmt.Sprintf(format, args...))
+}
+
+// ruleSeed derives a rule's picker seed from the run seed and the rule's identity.
+func ruleSeed(seed uint64, id string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return seed ^ h.Sum64()
+}
+
+func nn(ns, name string) string { return ns + "/" + name }
+
+// finish sorts virtual hosts and entries into precedence order and fills the table.
+func (t *translator) finish() {
+	ports := map[int32]*route.Port{}
+	for _, l := range t.listeners {
+		if !l.valid {
+			continue
+		}
+		p := ports[l.port]
+		if p == nil {
+			p = &route.Port{Port: l.port, Protocol: string(l.protocol), Hosts: []*route.VirtualHost{}}
+			ports[l.port] = p
+		}
+		p.Listeners = append(p.Listeners, l.id)
+		if l.cert != nil {
+			p.TLS = append(p.TLS, *l.cert)
+		}
+	}
+	for port, hosts := range t.vhosts {
+		p := ports[port]
+		for _, vh := range hosts {
+			sortEntries(vh.Entries)
+			p.Hosts = append(p.Hosts, vh)
+		}
+		sort.Slice(p.Hosts, func(i, j int) bool { return hostLess(p.Hosts[i].Hostname, p.Hosts[j].Hostname) })
+	}
+	for _, p := range ports {
+		t.res.Table.Ports = append(t.res.Table.Ports, p)
+	}
+	sort.Slice(t.res.Table.Ports, func(i, j int) bool { return t.res.Table.Ports[i].Port < t.res.Table.Ports[j].Port })
+	sort.Slice(t.res.Routes, func(i, j int) bool {
+		return t.res.Routes[i].Route.String() < t.res.Routes[j].Route.String()
+	})
+}
+
+// hostLess orders virtual hosts most specific first: exact names, then
+// wildcards by length, then "*".
+func hostLess(a, b string) bool {
+	ra, rb := hostRank(a), hostRank(b)
+	if ra != rb {
+		return ra < rb
+	}
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a < b
+}
+
+func hostRank(h string) int {
+	switch {
+	case h == "*":
+		return 2
+	case strings.HasPrefix(h, "*."):
+		return 1
+	default:
+		return 0
+	}
+}
+
+// sortEntries puts entries in the spec's match precedence order.
+func sortEntries(es []*route.Entry) {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		if ra, rb := pathRank(a.Match.PathType), pathRank(b.Match.PathType); ra != rb {
+			return ra < rb
+		}
+		if a.Match.PathType != gatewayv1.PathMatchExact && len(a.Match.PathValue) != len(b.Match.PathValue) {
+			return len(a.Match.PathValue) > len(b.Match.PathValue)
+		}
+		if (a.Match.Method != "") != (b.Match.Method != "") {
+			return a.Match.Method != ""
+		}
+		if len(a.Match.Headers) != len(b.Match.Headers) {
+			return len(a.Match.Headers) > len(b.Match.Headers)
+		}
+		if len(a.Match.Query) != len(b.Match.Query) {
+			return len(a.Match.Query) > len(b.Match.Query)
+		}
+		if !a.Created.Equal(b.Created) {
+			return a.Created.Before(b.Created)
+		}
+		if a.Route != b.Route {
+			return a.Route < b.Route
+		}
+		if a.RuleIndex != b.RuleIndex {
+			return a.RuleIndex < b.RuleIndex
+		}
+		return a.MatchIndex < b.MatchIndex
+	})
+}
+
+func pathRank(t gatewayv1.PathMatchType) int {
+	switch t {
+	case gatewayv1.PathMatchExact:
+		return 0
+	case gatewayv1.PathMatchRegularExpression:
+		return 1
+	default:
+		return 2
+	}
+}

@@ -1,0 +1,295 @@
+package scenarios
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/splitproof/splitproof/refproxy/loader"
+	"github.com/splitproof/splitproof/refproxy/objects"
+	"github.com/splitproof/splitproof/refproxy/picker"
+)
+
+//go:embed */scenario.yaml */manifests */local
+var builtin embed.FS
+
+// Scenario is one documented example as data (scenario.yaml).
+type Scenario struct {
+	Name  string `json:"name"`
+	Title string `json:"title,omitempty"`
+	// Manifests are applied in order, as the doc applies them.
+	Manifests []Manifest `json:"manifests"`
+	// Local are objects only the embedded target adds.
+	Local []Manifest `json:"local,omitempty"`
+	// Route is "namespace/name" of the HTTPRoute whose first rule's weights
+	// are the expected split; RuleIndex selects another rule.
+	Route     string   `json:"route"`
+	RuleIndex int      `json:"rule,omitempty"`
+	Classify  Classify `json:"classify"`
+	// Categories maps each backendRef name of the rule to the category its
+	// responses carry ("v1", a model snapshot, or "500" for an invalid ref).
+	Categories map[string]string `json:"categories"`
+	Embedded   Embedded          `json:"embedded,omitempty"`
+	Snippets   []Snippet         `json:"snippets"`
+
+	dir fs.FS // where the files are
+}
+
+// Manifest is one manifest file, applied as `kubectl [-n Namespace] apply -f File`.
+type Manifest struct {
+	File      string `json:"file"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Classify says how a response becomes a category: exactly one of Regexp
+// (group 1 of the first match in the snippet's output for one iteration) or
+// JQ (a jq expression over the JSON body; only the doc's own pipeline output
+// is used when the snippet already pipes through jq).
+type Classify struct {
+	Regexp string `json:"regexp,omitempty"`
+	JQ     string `json:"jq,omitempty"`
+}
+
+// Embedded lists what the embedded target starts.
+type Embedded struct {
+	// Helloworld maps a Service "namespace/name" to the version a local
+	// helloworld server answers with; the target writes its EndpointSlice.
+	Helloworld map[string]string `json:"helloworld,omitempty"`
+	// FakeOpenAI points these AgentgatewayBackends at a local fake provider.
+	FakeOpenAI *EmbeddedFakeOpenAI `json:"fakeopenai,omitempty"`
+}
+
+// EmbeddedFakeOpenAI configures the local fake provider.
+type EmbeddedFakeOpenAI struct {
+	Backends []string `json:"backends"`
+}
+
+// Snippet is one shell snippet from the doc, verbatim.
+type Snippet struct {
+	Name   string `json:"name"`
+	Script string `json:"script"`
+}
+
+// Category is one expected outcome and its weight.
+type Category struct {
+	Name    string `json:"name"`    // as classified: "v1", "gpt-4o-2024-08-06", "500"
+	Backend string `json:"backend"` // the backendRef name it comes from
+	Weight  int32  `json:"weight"`
+}
+
+// Builtin returns the scenarios compiled into the binary, sorted by name.
+func Builtin() ([]*Scenario, error) {
+	entries, err := fs.ReadDir(builtin, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read built-in scenarios: %w", err)
+	}
+	var out []*Scenario
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		sub, err := fs.Sub(builtin, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		s, err := Load(sub, e.Name())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, errors.Join(errs...)
+}
+
+// LoadDir reads a scenario folder from disk.
+func LoadDir(dir string) (*Scenario, error) {
+	return Load(os.DirFS(dir), dir)
+}
+
+// Find returns the built-in scenario with that name, or reads a folder when
+// name is a path to one.
+func Find(name string) (*Scenario, error) {
+	if st, err := os.Stat(name); err == nil && st.IsDir() {
+		return LoadDir(name)
+	}
+	all, err := Builtin()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(all))
+	for _, s := range all {
+		if s.Name == name {
+			return s, nil
+		}
+		names = append(names, s.Name)
+	}
+	return nil, fmt.Errorf("no scenario %q: expected a folder or one of %s", name, strings.Join(names, ", "))
+}
+
+// Load reads scenario.yaml from dir (named where for errors) and checks it.
+func Load(dir fs.FS, where string) (*Scenario, error) {
+	file := path.Join(where, "scenario.yaml")
+	data, err := fs.ReadFile(dir, "scenario.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	s := &Scenario{dir: dir}
+	if err := dec.Decode(s); err != nil {
+		return nil, fmt.Errorf("%s: %w (known fields: name, title, manifests, local, route, rule, classify, categories, embedded, snippets)", file, err)
+	}
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return s, nil
+}
+
+func (s *Scenario) validate() error {
+	var errs []error
+	if s.Name == "" {
+		errs = append(errs, errors.New("name: required"))
+	}
+	if len(s.Manifests) == 0 {
+		errs = append(errs, errors.New("manifests: at least one manifest is required"))
+	}
+	for i, m := range append(append([]Manifest(nil), s.Manifests...), s.Local...) {
+		if _, err := fs.Stat(s.dir, m.File); err != nil {
+			errs = append(errs, fmt.Errorf("manifests/local[%d].file %q: %w", i, m.File, err))
+		}
+	}
+	if ns, name, ok := strings.Cut(s.Route, "/"); !ok || ns == "" || name == "" {
+		errs = append(errs, fmt.Errorf("route: %q must be namespace/name", s.Route))
+	}
+	switch {
+	case s.Classify.Regexp != "" && s.Classify.JQ != "":
+		errs = append(errs, errors.New("classify: set exactly one of regexp and jq, not both"))
+	case s.Classify.Regexp != "":
+		re, err := regexp.Compile(s.Classify.Regexp)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("classify.regexp: %w", err))
+		} else if re.NumSubexp() < 1 {
+			errs = append(errs, fmt.Errorf("classify.regexp %q: needs a capture group for the category", s.Classify.Regexp))
+		}
+	case s.Classify.JQ == "":
+		errs = append(errs, errors.New("classify: set one of regexp or jq"))
+	}
+	if len(s.Snippets) == 0 {
+		errs = append(errs, errors.New("snippets: at least one snippet is required"))
+	}
+	for i, sn := range s.Snippets {
+		if sn.Name == "" || strings.TrimSpace(sn.Script) == "" {
+			errs = append(errs, fmt.Errorf("snippets[%d]: name and script are required", i))
+		}
+	}
+	if len(errs) == 0 {
+		// The expected split must be derivable now, not at replay time.
+		if _, err := s.Expected(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Snippet returns the named snippet.
+func (s *Scenario) Snippet(name string) (*Snippet, error) {
+	names := make([]string, 0, len(s.Snippets))
+	for i := range s.Snippets {
+		if s.Snippets[i].Name == name {
+			return &s.Snippets[i], nil
+		}
+		names = append(names, s.Snippets[i].Name)
+	}
+	return nil, fmt.Errorf("scenario %s has no snippet %q: expected one of %s", s.Name, name, strings.Join(names, ", "))
+}
+
+// ReadFile reads a file of the scenario folder.
+func (s *Scenario) ReadFile(name string) ([]byte, error) {
+	return fs.ReadFile(s.dir, name)
+}
+
+// Objects decodes the manifests, and the local objects when withLocal is
+// set, with the one loader refproxy uses. Kinds refproxy does not route on
+// (the sample app's Deployments) are skipped.
+func (s *Scenario) Objects(withLocal bool) (*objects.Set, error) {
+	ms := s.Manifests
+	if withLocal {
+		ms = append(append([]Manifest(nil), s.Manifests...), s.Local...)
+	}
+	set := &objects.Set{}
+	var errs []error
+	for _, m := range ms {
+		data, err := fs.ReadFile(s.dir, m.File)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		l := loader.Loader{Namespace: m.Namespace, IgnoreUnknownKinds: true}
+		got, err := l.Decode(m.File, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		set.Merge(got)
+	}
+	return set, errors.Join(errs...)
+}
+
+// Expected derives the expected split from the route's backendRef weights:
+// one category per backendRef, named by Categories. Two backendRefs of one
+// category add up.
+func (s *Scenario) Expected() ([]Category, error) {
+	set, err := s.Objects(false)
+	if err != nil {
+		return nil, err
+	}
+	ns, name, _ := strings.Cut(s.Route, "/")
+	for _, r := range set.HTTPRoutes {
+		if r.Namespace != ns || r.Name != name {
+			continue
+		}
+		if s.RuleIndex < 0 || s.RuleIndex >= len(r.Spec.Rules) {
+			return nil, fmt.Errorf("route %s has no rule %d", s.Route, s.RuleIndex)
+		}
+		refs := r.Spec.Rules[s.RuleIndex].BackendRefs
+		if len(refs) == 0 {
+			return nil, fmt.Errorf("route %s rule %d has no backendRefs to split across", s.Route, s.RuleIndex)
+		}
+		var out []Category
+		used := map[string]bool{}
+		var errs []error
+		for i, ref := range refs {
+			cat, ok := s.Categories[string(ref.Name)]
+			if !ok {
+				errs = append(errs, fmt.Errorf("categories: backendRef %q (rules[%d].backendRefs[%d] of %s) has no category", ref.Name, s.RuleIndex, i, s.Route))
+				continue
+			}
+			used[string(ref.Name)] = true
+			out = append(out, Category{Name: cat, Backend: string(ref.Name), Weight: picker.Weight(ref.Weight)})
+		}
+		for k := range s.Categories {
+			if !used[k] {
+				errs = append(errs, fmt.Errorf("categories: %q is not a backendRef of %s rule %d", k, s.Route, s.RuleIndex))
+			}
+		}
+		return out, errors.Join(errs...)
+	}
+	return nil, fmt.Errorf("route: HTTPRoute %s is not in the manifests", s.Route)
+}
