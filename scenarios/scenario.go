@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -41,8 +42,14 @@ type Scenario struct {
 	Categories map[string]string `json:"categories"`
 	Embedded   Embedded          `json:"embedded,omitempty"`
 	Snippets   []Snippet         `json:"snippets"`
+	// Steps, when present, change the manifests while traffic flows (a
+	// canary ramp): step i applies its manifests over the base manifests
+	// and every earlier step, replacing objects of the same kind and name.
+	// Each step's split is verified, and no request may fail meanwhile.
+	Steps []Step `json:"steps,omitempty"`
 
-	dir fs.FS // where the files are
+	root fs.FS  // the folder holding scenario folders
+	dir  string // this scenario's folder in root
 }
 
 // Manifest is one manifest file, applied as `kubectl [-n Namespace] apply -f File`.
@@ -80,6 +87,12 @@ type Snippet struct {
 	Script string `json:"script"`
 }
 
+// Step is one change of manifests in a stepped scenario.
+type Step struct {
+	Name      string     `json:"name"`
+	Manifests []Manifest `json:"manifests"`
+}
+
 // Category is one expected outcome and its weight.
 type Category struct {
 	Name    string `json:"name"`    // as classified: "v1", "gpt-4o-2024-08-06", "500"
@@ -99,11 +112,7 @@ func Builtin() ([]*Scenario, error) {
 		if !e.IsDir() {
 			continue
 		}
-		sub, err := fs.Sub(builtin, e.Name())
-		if err != nil {
-			return nil, err
-		}
-		s, err := Load(sub, e.Name())
+		s, err := Load(builtin, e.Name())
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -114,9 +123,14 @@ func Builtin() ([]*Scenario, error) {
 	return out, errors.Join(errs...)
 }
 
-// LoadDir reads a scenario folder from disk.
+// LoadDir reads a scenario folder from disk. Files may refer to sibling
+// folders ("../other/manifests/app.yaml").
 func LoadDir(dir string) (*Scenario, error) {
-	return Load(os.DirFS(dir), dir)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Load(os.DirFS(filepath.Dir(abs)), filepath.Base(abs))
 }
 
 // Find returns the built-in scenario with that name, or reads a folder when
@@ -139,10 +153,11 @@ func Find(name string) (*Scenario, error) {
 	return nil, fmt.Errorf("no scenario %q: expected a folder or one of %s", name, strings.Join(names, ", "))
 }
 
-// Load reads scenario.yaml from dir (named where for errors) and checks it.
-func Load(dir fs.FS, where string) (*Scenario, error) {
-	file := path.Join(where, "scenario.yaml")
-	data, err := fs.ReadFile(dir, "scenario.yaml")
+// Load reads dir/scenario.yaml from root and checks it. Manifest paths are
+// relative to dir and may reach sibling folders of root, never outside it.
+func Load(root fs.FS, dir string) (*Scenario, error) {
+	file := path.Join(dir, "scenario.yaml")
+	data, err := fs.ReadFile(root, file)
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
@@ -152,9 +167,9 @@ func Load(dir fs.FS, where string) (*Scenario, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
-	s := &Scenario{dir: dir}
+	s := &Scenario{root: root, dir: dir}
 	if err := dec.Decode(s); err != nil {
-		return nil, fmt.Errorf("%s: %w (known fields: name, title, manifests, local, route, rule, classify, categories, embedded, snippets)", file, err)
+		return nil, fmt.Errorf("%s: %w (known fields: name, title, manifests, local, route, rule, classify, categories, embedded, snippets, steps)", file, err)
 	}
 	if err := s.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -171,7 +186,7 @@ func (s *Scenario) validate() error {
 		errs = append(errs, errors.New("manifests: at least one manifest is required"))
 	}
 	for i, m := range append(append([]Manifest(nil), s.Manifests...), s.Local...) {
-		if _, err := fs.Stat(s.dir, m.File); err != nil {
+		if _, err := s.ReadFile(m.File); err != nil {
 			errs = append(errs, fmt.Errorf("manifests/local[%d].file %q: %w", i, m.File, err))
 		}
 	}
@@ -199,10 +214,22 @@ func (s *Scenario) validate() error {
 			errs = append(errs, fmt.Errorf("snippets[%d]: name and script are required", i))
 		}
 	}
+	for i, st := range s.Steps {
+		if st.Name == "" || len(st.Manifests) == 0 {
+			errs = append(errs, fmt.Errorf("steps[%d]: name and manifests are required", i))
+		}
+		for j, m := range st.Manifests {
+			if _, err := s.ReadFile(m.File); err != nil {
+				errs = append(errs, fmt.Errorf("steps[%d].manifests[%d].file %q: %w", i, j, m.File, err))
+			}
+		}
+	}
 	if len(errs) == 0 {
-		// The expected split must be derivable now, not at replay time.
-		if _, err := s.Expected(); err != nil {
-			errs = append(errs, err)
+		// Every expected split must be derivable now, not at replay time.
+		for step := -1; step < len(s.Steps); step++ {
+			if _, err := s.ExpectedAt(step); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -220,23 +247,50 @@ func (s *Scenario) Snippet(name string) (*Snippet, error) {
 	return nil, fmt.Errorf("scenario %s has no snippet %q: expected one of %s", s.Name, name, strings.Join(names, ", "))
 }
 
-// ReadFile reads a file of the scenario folder.
+// ReadFile reads a file named relative to the scenario folder.
 func (s *Scenario) ReadFile(name string) ([]byte, error) {
-	return fs.ReadFile(s.dir, name)
+	p := path.Join(s.dir, name)
+	if p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(name) {
+		return nil, fmt.Errorf("%s: outside the scenarios folder", name)
+	}
+	return fs.ReadFile(s.root, p)
 }
 
 // Objects decodes the manifests, and the local objects when withLocal is
 // set, with the one loader refproxy uses. Kinds refproxy does not route on
 // (the sample app's Deployments) are skipped.
 func (s *Scenario) Objects(withLocal bool) (*objects.Set, error) {
+	return s.ObjectsAt(-1, withLocal)
+}
+
+// ObjectsAt is Objects after steps 0..step have been applied (-1: none).
+func (s *Scenario) ObjectsAt(step int, withLocal bool) (*objects.Set, error) {
 	ms := s.Manifests
 	if withLocal {
 		ms = append(append([]Manifest(nil), s.Manifests...), s.Local...)
 	}
+	set, err := s.decode(ms)
+	if err != nil {
+		return nil, err
+	}
+	if step >= len(s.Steps) {
+		return nil, fmt.Errorf("scenario %s has no step %d", s.Name, step)
+	}
+	for i := 0; i <= step; i++ {
+		over, err := s.decode(s.Steps[i].Manifests)
+		if err != nil {
+			return nil, fmt.Errorf("steps[%d]: %w", i, err)
+		}
+		set.Overlay(over)
+	}
+	return set, nil
+}
+
+func (s *Scenario) decode(ms []Manifest) (*objects.Set, error) {
 	set := &objects.Set{}
 	var errs []error
 	for _, m := range ms {
-		data, err := fs.ReadFile(s.dir, m.File)
+		data, err := s.ReadFile(m.File)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -255,8 +309,11 @@ func (s *Scenario) Objects(withLocal bool) (*objects.Set, error) {
 // Expected derives the expected split from the route's backendRef weights:
 // one category per backendRef, named by Categories. Two backendRefs of one
 // category add up.
-func (s *Scenario) Expected() ([]Category, error) {
-	set, err := s.Objects(false)
+func (s *Scenario) Expected() ([]Category, error) { return s.ExpectedAt(-1) }
+
+// ExpectedAt is Expected after steps 0..step (-1: the base manifests).
+func (s *Scenario) ExpectedAt(step int) ([]Category, error) {
+	set, err := s.ObjectsAt(step, false)
 	if err != nil {
 		return nil, err
 	}

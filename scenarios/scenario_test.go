@@ -76,7 +76,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := fstest.MapFS{"scenario.yaml": {Data: []byte(tt.yaml)}, "m.yaml": {Data: []byte(route)}}
+			fsys := fstest.MapFS{"dir/scenario.yaml": {Data: []byte(tt.yaml)}, "dir/m.yaml": {Data: []byte(route)}}
 			s, err := Load(fsys, "dir")
 			if tt.want == "" {
 				if err != nil {

@@ -44,3 +44,33 @@ func (s *Set) Len() int {
 	return len(s.GatewayClasses) + len(s.Gateways) + len(s.HTTPRoutes) + len(s.ReferenceGrants) +
 		len(s.Services) + len(s.EndpointSlices) + len(s.Secrets) + len(s.Namespaces) + len(s.Backends)
 }
+
+// Overlay replaces the objects of s that o also holds (same kind, namespace
+// and name) with o's, and appends the rest of o, as `kubectl apply` would.
+func (s *Set) Overlay(o *Set) {
+	s.GatewayClasses = overlay(s.GatewayClasses, o.GatewayClasses, func(x *gatewayv1.GatewayClass) string { return x.Name })
+	s.Gateways = overlay(s.Gateways, o.Gateways, func(x *gatewayv1.Gateway) string { return x.Namespace + "/" + x.Name })
+	s.HTTPRoutes = overlay(s.HTTPRoutes, o.HTTPRoutes, func(x *gatewayv1.HTTPRoute) string { return x.Namespace + "/" + x.Name })
+	s.ReferenceGrants = overlay(s.ReferenceGrants, o.ReferenceGrants, func(x *gatewayv1beta1.ReferenceGrant) string { return x.Namespace + "/" + x.Name })
+	s.Services = overlay(s.Services, o.Services, func(x *corev1.Service) string { return x.Namespace + "/" + x.Name })
+	s.EndpointSlices = overlay(s.EndpointSlices, o.EndpointSlices, func(x *discoveryv1.EndpointSlice) string { return x.Namespace + "/" + x.Name })
+	s.Secrets = overlay(s.Secrets, o.Secrets, func(x *corev1.Secret) string { return x.Namespace + "/" + x.Name })
+	s.Namespaces = overlay(s.Namespaces, o.Namespaces, func(x *corev1.Namespace) string { return x.Name })
+	s.Backends = overlay(s.Backends, o.Backends, func(x *agwv1alpha1.AgentgatewayBackend) string { return x.Namespace + "/" + x.Name })
+}
+
+func overlay[T any](base, over []T, key func(*T) string) []T {
+	idx := map[string]int{}
+	for i := range base {
+		idx[key(&base[i])] = i
+	}
+	for i := range over {
+		if j, ok := idx[key(&over[i])]; ok {
+			base[j] = over[i]
+			continue
+		}
+		idx[key(&over[i])] = len(base)
+		base = append(base, over[i])
+	}
+	return base
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: refproxy, helloworld v1/v2/v3 and a
+# fake OpenAI provider run in-process on loopback; the doc's two examples are
+# replayed with their own curl snippets and each split gets a verdict.
+# Extra arguments go to `splitproof demo` (e.g. make demo ARGS=--sequential).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+"$REPO_ROOT/ci/build.sh" >/dev/null
+exec "$REPO_ROOT/bin/splitproof" demo ${ARGS:-} "$@"

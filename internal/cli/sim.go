@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/splitproof/splitproof/refproxy/picker"
+	"github.com/splitproof/splitproof/sim"
+)
+
+func simCommand() Command {
+	return Command{Name: "sim", Short: "simulate the proxy's picker and measure a test's false-failure rate and power", Run: runSim}
+}
+
+const simSynopsis = `sim --weights W1,W2,... [--mode random|smooth] [--n N] [--runs R] [--seed S]
+       [--alpha A] [--test-against W1,W2,...] [--json] [--plot FILE.png]
+
+Draws R runs of N picks through the reference proxy's weighted picker (the
+same code the proxy uses), tests each run against the weights (or against
+--test-against) and reports how often the test rejects: under the simulated
+split that is the false-failure rate (about alpha), under a different split
+it is the power. Also reports the Kolmogorov–Smirnov distance of the run
+p-values from uniform and the noncentral chi-square prediction. Run r uses a
+seed derived from (seed, r), so results never depend on the core count.`
+
+const simExamples = `  # calibration: how often does a correct 10/10/80 split fail at alpha 0.001?
+  splitproof sim --weights 10,10,80 --n 1000 --runs 10000 --seed 1
+  # power: a gateway sending 12/10/78 tested against 10/10/80
+  splitproof sim --weights 12,10,78 --test-against 10,10,80 --n 2000 --runs 10000 --alpha 0.05
+  # smooth weighted round robin is exact at multiples of its period (p-value 1)
+  splitproof sim --weights 80,20 --mode smooth --n 1000 --runs 10
+  # p-value histogram and JSON for a report
+  splitproof sim --weights 80,20 --n 500 --runs 10000 --plot pvalues.png --json`
+
+func runSim(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlagSet(env, "sim", simSynopsis, simExamples)
+	weights := fs.String("weights", "", "comma-separated backend weights to simulate, e.g. 10,10,80 (required)")
+	mode := fs.String("mode", string(picker.Random), "pick mode: random (independent weighted draws) or smooth (nginx smooth weighted round robin)")
+	n := fs.Int64("n", 1000, "picks per run")
+	runs := fs.Int("runs", 10000, "number of runs")
+	seed := fs.Uint64("seed", 1, "simulation seed; run r uses a seed derived from (seed, r)")
+	alpha := fs.Float64("alpha", sim.DefaultAlpha, "level of each run's test (its nominal false-failure rate)")
+	against := fs.String("test-against", "", "comma-separated weights to test against (default: --weights); different weights measure power")
+	workers := fs.Int("workers", 0, "parallel workers (0: GOMAXPROCS); results do not depend on it")
+	asJSON := fs.Bool("json", false, "print the result as JSON instead of text")
+	plotPath := fs.String("plot", "", "write a histogram of the run p-values to this file (.png, .svg or .pdf)")
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return BadInput(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	w, err := parseWeightList(*weights, "--weights")
+	if err != nil {
+		return BadInput(err)
+	}
+	var ta []int32
+	if *against != "" {
+		if ta, err = parseWeightList(*against, "--test-against"); err != nil {
+			return BadInput(err)
+		}
+	}
+	m, err := picker.ParseMode(*mode)
+	if err != nil {
+		return BadInput(fmt.Errorf("--mode: %w", err))
+	}
+	cfg := sim.SimConfig{Weights: w, Mode: m, N: *n, Runs: *runs, Seed: *seed, TestAgainst: ta, Alpha: *alpha, Workers: *workers}
+	if *n*int64(*runs) >= 10_000_000 {
+		cfg.Progress = progressLine(env.Stderr)
+	}
+	res, err := sim.Simulate(ctx, cfg, env.Logger)
+	if cfg.Progress != nil {
+		fmt.Fprintln(env.Stderr)
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return BadInput(err)
+	}
+	if *plotPath != "" {
+		if err := res.Plot(*plotPath); err != nil {
+			return BadInput(err)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return writeSimText(env.Stdout, res)
+}
+
+// progressLine returns a Progress callback that rewrites one stderr line at
+// most once a second (workers call it concurrently).
+func progressLine(w io.Writer) func(done, total int) {
+	var mu sync.Mutex
+	var last time.Time
+	return func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done < total && time.Since(last) < time.Second {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "\rsimulated %d of %d runs (%.0f%%)", done, total, 100*float64(done)/float64(total))
+	}
+}
+
+func writeSimText(w io.Writer, r sim.SimResult) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "simulated %d runs of %d %s picks from %s, tested against %s at alpha %g (seed %d)\n",
+		r.Runs, r.N, r.Mode, joinWeights(r.Weights), joinWeights(r.TestAgainst), r.Alpha, r.Seed)
+	for _, m := range []sim.Method{sim.MethodPearson, sim.MethodExact, sim.MethodMonteCarlo, sim.MethodSingle} {
+		if c := r.Methods[m]; c > 0 {
+			fmt.Fprintf(&b, "test: %s in %d runs\n", m, c)
+		}
+	}
+	fmt.Fprintf(&b, "rejections: %d of %d = %.4f, 99%% interval [%.4f, %.4f]\n", r.Rejections, r.Runs, r.RejectionRate, r.RateInterval.Lo, r.RateInterval.Hi)
+	if joinWeights(r.Weights) == joinWeights(r.TestAgainst) {
+		fmt.Fprintf(&b, "expected (false-failure rate): %g\n", r.Alpha)
+	} else {
+		fmt.Fprintf(&b, "expected (power, noncentral chi-square, lambda %.3g): %.4f\n", r.Noncentrality, r.TheoryPower)
+	}
+	fmt.Fprintf(&b, "KS distance of p-values from uniform: %.4f\n", r.KS)
+	if r.Mode == string(picker.Smooth) {
+		fmt.Fprintf(&b, "smooth mode: period %d; counts exactly n*w/sum in %d of %d runs", r.Period, r.ExactRuns, r.Runs)
+		if r.ExactRuns > 0 {
+			b.WriteString(" (p-value 1)")
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func joinWeights(w []int32) string {
+	s := make([]string, len(w))
+	for i, x := range w {
+		s[i] = strconv.Itoa(int(x))
+	}
+	return strings.Join(s, "/")
+}
+
+// parseWeightList parses "10,10,80".
+func parseWeightList(s, flagName string) ([]int32, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("%s is required, e.g. %s 10,10,80", flagName, flagName)
+	}
+	parts := strings.Split(s, ",")
+	out := make([]int32, len(parts))
+	for i, p := range parts {
+		v, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %d (%q) is not a weight: %w", flagName, i+1, p, err)
+		}
+		out[i] = int32(v)
+	}
+	if err := picker.Validate(out); err != nil {
+		return nil, fmt.Errorf("%s: %w", flagName, err)
+	}
+	return out, nil
+}

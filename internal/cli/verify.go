@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/splitproof/splitproof/sim"
+)
+
+func verifyCommand() Command {
+	return Command{Name: "verify", Short: "test observed response counts against backendRef weights", Run: runVerify}
+}
+
+const verifySynopsis = `verify --weights NAME=W,... --counts NAME=N,... | --file COUNTS.json
+       [--alpha A] [--delta D] [--json] [--plot FILE.png]
+
+Tests counts of responses per category (backend, or a status such as 500 for
+the share of invalid backendRefs) against the weights: Pearson's chi-square,
+or the exact multinomial test when expected counts are below 5, with
+Bonferroni-corrected Wilson intervals per category. A weight-0 category that
+received responses, or responses in no category, fail the verdict. Prints the
+table, the false-failure rate (alpha) and the power against a shift of delta.
+Exit code: 0 pass, 1 fail, 2 bad input. The --file format is documented in
+package sim (the replayer writes it).`
+
+const verifyExamples = `  splitproof verify --weights helloworld-v1=10,helloworld-v2=10,helloworld-v3=80 \
+      --counts helloworld-v1=103,helloworld-v2=95,helloworld-v3=802
+  # weight-0 backend and the 500 share of an invalid backendRef
+  splitproof verify --weights a=70,b=30,c=0 --counts a=352,b=148
+  splitproof verify --file counts.json --json --plot shares.png`
+
+func runVerify(_ context.Context, env *Env, args []string) error {
+	fs := NewFlagSet(env, "verify", verifySynopsis, verifyExamples)
+	weights := fs.String("weights", "", "comma-separated NAME=WEIGHT of every expected category, in order")
+	counts := fs.String("counts", "", "comma-separated NAME=COUNT of observed responses (missing names count 0)")
+	file := fs.String("file", "", "JSON counts file (instead of --weights and --counts); - reads stdin")
+	alpha := fs.Float64("alpha", 0, fmt.Sprintf("false-failure rate (default: the file's alpha, else %g: rare false alarms in CI at about twice the requests of 0.05)", sim.DefaultAlpha))
+	delta := fs.Float64("delta", 0, fmt.Sprintf("deviation (absolute share) the power is stated for (default: the file's delta, else %g)", sim.DefaultDelta))
+	asJSON := fs.Bool("json", false, "print the verdict as JSON instead of a table")
+	plotPath := fs.String("plot", "", "write observed vs expected shares with intervals to this file (.png, .svg or .pdf)")
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return BadInput(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	var cf sim.CountsFile
+	switch {
+	case *file != "" && (*weights != "" || *counts != ""):
+		return BadInput(errors.New("use either --file or --weights with --counts, not both"))
+	case *file == "-":
+		var err error
+		if cf, err = sim.DecodeCounts(env.Stdin, "stdin"); err != nil {
+			return BadInput(err)
+		}
+	case *file != "":
+		f, err := os.Open(*file)
+		if err != nil {
+			return BadInput(err)
+		}
+		cf, err = sim.DecodeCounts(f, *file)
+		f.Close()
+		if err != nil {
+			return BadInput(err)
+		}
+	default:
+		var err error
+		if cf, err = countsFromFlags(*weights, *counts); err != nil {
+			return BadInput(err)
+		}
+	}
+	v, err := sim.Verify(cf, sim.Options{Alpha: *alpha, Delta: *delta})
+	if err != nil {
+		return BadInput(err)
+	}
+	if *plotPath != "" {
+		if err := v.Plot(*plotPath); err != nil {
+			return BadInput(err)
+		}
+	}
+	if *asJSON {
+		err = v.WriteJSON(env.Stdout)
+	} else {
+		err = v.WriteTable(env.Stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if !v.Pass {
+		return Failed(fmt.Errorf("verdict: fail: %s", strings.Join(v.Failures, "; ")))
+	}
+	return nil
+}
+
+func countsFromFlags(weights, counts string) (sim.CountsFile, error) {
+	if weights == "" || counts == "" {
+		return sim.CountsFile{}, errors.New("--weights and --counts are both required (or use --file)")
+	}
+	ws, err := parsePairs(weights, "--weights")
+	if err != nil {
+		return sim.CountsFile{}, err
+	}
+	cs, err := parsePairs(counts, "--counts")
+	if err != nil {
+		return sim.CountsFile{}, err
+	}
+	cf := sim.CountsFile{Counts: map[string]int64{}}
+	for _, p := range ws {
+		cf.Categories = append(cf.Categories, sim.Category{Name: p.name, Weight: p.value})
+	}
+	for _, p := range cs {
+		if _, dup := cf.Counts[p.name]; dup {
+			return sim.CountsFile{}, fmt.Errorf("--counts: %q appears twice", p.name)
+		}
+		cf.Counts[p.name] = p.value
+	}
+	return cf, cf.Validate()
+}
+
+type pair struct {
+	name  string
+	value int64
+}
+
+// parsePairs parses "a=1,b=2" keeping the order.
+func parsePairs(s, flagName string) ([]pair, error) {
+	var out []pair
+	for i, part := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%s: entry %d (%q) is not NAME=NUMBER", flagName, i+1, part)
+		}
+		v, err := strconv.ParseInt(val, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %d (%s): %w", flagName, i+1, name, err)
+		}
+		out = append(out, pair{name, v})
+	}
+	return out, nil
+}

@@ -1,0 +1,141 @@
+package embedded
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/splitproof/splitproof/refproxy/picker"
+	"github.com/splitproof/splitproof/scenarios"
+	"github.com/splitproof/splitproof/scenarios/replay"
+)
+
+func mustStart(t *testing.T, name string, mode picker.Mode) (*scenarios.Scenario, *Target) {
+	t.Helper()
+	s, err := scenarios.Find(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := Start(context.Background(), s, Options{PickMode: mode, Seed: 7})
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return s, tg
+}
+
+// TestDocExamples replays both of the doc's examples, both snippet variants,
+// through refproxy on loopback and expects both verdicts to pass. Seeded
+// picker and fixed request counts: the outcome is the same on every run.
+func TestDocExamples(t *testing.T) {
+	for _, name := range []string{"example1-ab-testing", "example2-llm"} {
+		s, tg := mustStart(t, name, picker.Random)
+		for _, sn := range s.Snippets {
+			t.Run(name+"/"+sn.Name, func(t *testing.T) {
+				rep, err := replay.Run(context.Background(), s, tg.Endpoint(), replay.Options{Snippet: sn.Name, Requests: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !rep.Pass() || rep.Requests != 1000 {
+					t.Fatalf("verdict %v after %d requests: %v, counts %v", rep.Pass(), rep.Requests, rep.Verdict.Failures, rep.Counts)
+				}
+			})
+		}
+	}
+}
+
+// TestExample2ReachesProvider checks the AI path end to end: the fake saw
+// both models, with the Secret's key, and the client never named a model.
+func TestExample2ReachesProvider(t *testing.T) {
+	s, tg := mustStart(t, "example2-llm", picker.Smooth)
+	rep, err := replay.Run(context.Background(), s, tg.Endpoint(), replay.Options{Snippet: "port-forward", Requests: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Smooth mode: exactly 40 / 10 in 50 picks of 80/20.
+	if rep.Counts["gpt-4o-mini-2024-07-18"] != 40 || rep.Counts["gpt-4o-2024-08-06"] != 10 {
+		t.Fatalf("counts %v, want 40 mini and 10 premium", rep.Counts)
+	}
+	reqs := tg.FakeOpenAI().Requests()
+	if len(reqs) != 50 {
+		t.Fatalf("fake provider saw %d requests, want 50", len(reqs))
+	}
+	for _, r := range reqs {
+		if !r.KeyValid {
+			t.Fatalf("request reached the provider without the Secret's key: %+v", r)
+		}
+	}
+}
+
+func TestExtraScenarios(t *testing.T) {
+	tests := []struct {
+		name string
+		pass bool
+	}{
+		{"weight-zero", true},
+		{"invalid-backendref", true},
+		{"no-endpoints", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, tg := mustStart(t, tt.name, picker.Random)
+			rep, err := replay.Run(context.Background(), s, tg.Endpoint(), replay.Options{Requests: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Pass() != tt.pass {
+				t.Fatalf("pass = %v: %v counts %v", rep.Pass(), rep.Verdict.Failures, rep.Counts)
+			}
+		})
+	}
+}
+
+// TestCanaryRamp rewrites the route 0 → 10 → 50 → 100% canary while a
+// background loop keeps sending requests; every step must verify and no
+// request may fail.
+func TestCanaryRamp(t *testing.T) {
+	s, tg := mustStart(t, "canary-ramp", picker.Random)
+	reps, err := replay.RunSteps(context.Background(), s, tg.Endpoint(), tg, replay.Options{Requests: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != 3 {
+		t.Fatalf("%d reports, want one per step", len(reps))
+	}
+	for _, r := range reps {
+		if !r.Pass() {
+			t.Errorf("step %s failed: %v counts %v", r.Step, r.Verdict.Failures, r.Counts)
+		}
+		if r.Background == 0 {
+			t.Errorf("step %s: no background traffic flowed during the change", r.Step)
+		}
+	}
+	if last := reps[2]; last.Counts["v3"] != 0 || last.Counts["v4"] != 600 {
+		t.Fatalf("at 100%% canary counts %v, want all 600 on v4", last.Counts)
+	}
+}
+
+// TestIgnoredUpdateFails replays the canary ramp against a gateway that
+// stays at 50/50 whatever is applied (one that ignores route updates): the
+// 90/10 step must fail with a split mismatch.
+func TestIgnoredUpdateFails(t *testing.T) {
+	s, tg := mustStart(t, "canary-ramp", picker.Random)
+	reps, err := replay.RunSteps(context.Background(), s, tg.Endpoint(), stuck{tg, 1}, replay.Options{Requests: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reps[0].Pass() {
+		t.Fatalf("a 50/50 proxy passed the 90/10 step: counts %v", reps[0].Counts)
+	}
+	if !strings.Contains(strings.Join(reps[0].Verdict.Failures, " "), "split differs") {
+		t.Fatalf("failures %v", reps[0].Verdict.Failures)
+	}
+}
+
+// stuck applies the same step whatever is asked: a gateway that ignores updates.
+type stuck struct {
+	t    *Target
+	step int
+}
+
+func (s stuck) Apply(ctx context.Context, _ int) error { return s.t.Apply(ctx, s.step) }

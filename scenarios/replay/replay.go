@@ -1,0 +1,395 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/splitproof/splitproof/scenarios"
+	"github.com/splitproof/splitproof/scenarios/shell"
+	"github.com/splitproof/splitproof/sim"
+)
+
+// Endpoint is a gateway as the snippets see it.
+type Endpoint struct {
+	// Name describes the target in reports ("embedded", "http://10.0.0.5:80").
+	Name string
+	// Env is the snippets' environment (INGRESS_GW_ADDRESS).
+	Env map[string]string
+	// Dial maps an address a snippet names ("localhost:8080") to the address
+	// to connect to. Addresses not in the map are dialled as written.
+	Dial map[string]string
+}
+
+// Client returns the HTTP client curl uses inside snippets: it connects to
+// the endpoint's real addresses, never asks for compression (curl does not)
+// and keeps connections alive across iterations like a fast curl loop would.
+func (ep *Endpoint) Client() *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if to, ok := ep.Dial[addr]; ok {
+				addr = to
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+		DisableCompression:  true,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	return &http.Client{
+		Transport: tr,
+		// curl follows no redirect unless -L; the curl package decides.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Options tune a replay.
+type Options struct {
+	// Snippet names the scenario snippet to run; empty runs the first.
+	Snippet string
+	// Requests scales the snippet's loop. 0 means the sample size at which
+	// the verdict has PowerTarget against a deviation of Delta.
+	Requests int
+	// Sequential stops as soon as the sequential test is sure (Requests, or
+	// the computed size times four, is then the cap).
+	Sequential bool
+	// Alpha is the false-failure rate (0: sim.DefaultAlpha); Delta the
+	// deviation the power is stated for (0: sim.DefaultDelta).
+	Alpha, Delta float64
+	// PowerTarget for the computed request count (0: 0.9).
+	PowerTarget float64
+	// SystemTools runs real curl and jq instead of the native ones.
+	SystemTools bool
+	// Progress receives a progress line on long runs; nil is quiet.
+	Progress io.Writer
+	// Logger receives debug records; nil discards.
+	Logger *slog.Logger
+}
+
+// Report is the outcome of replaying one snippet.
+type Report struct {
+	Scenario string `json:"scenario"`
+	Title    string `json:"title,omitempty"`
+	Snippet  string `json:"snippet"`
+	// Step names the step of a stepped scenario ("" for the base manifests).
+	Step   string `json:"step,omitempty"`
+	Target string `json:"target"`
+	// Planned is the loop size asked for; Requests the iterations made.
+	Planned  int `json:"planned"`
+	Requests int `json:"requests"`
+	// Expected lists the categories and their weights from the manifests.
+	Expected []scenarios.Category `json:"expected"`
+	Counts   map[string]int64     `json:"counts"`
+	// Failures are examples of iterations that produced no category (at most 5).
+	Failures []string    `json:"failure_examples,omitempty"`
+	Verdict  sim.Verdict `json:"verdict"`
+	// Sequential is set for sequential runs.
+	Sequential *sim.SequentialState `json:"sequential,omitempty"`
+	// Background counts the requests sent during a step's change (stepped scenarios).
+	Background int           `json:"background_requests,omitempty"`
+	Duration   time.Duration `json:"duration_ns"`
+}
+
+func (r *Report) label() string {
+	l := r.Scenario + "/" + r.Snippet
+	if r.Step != "" {
+		l += "@" + r.Step
+	}
+	return l
+}
+
+// Pass reports whether the split was verified.
+func (r *Report) Pass() bool { return r.Verdict.Pass }
+
+// CountsFile is the report's counts in the format `splitproof verify --file` reads.
+func (r *Report) CountsFile() sim.CountsFile {
+	return countsFile(r.label(), r.Expected, r.Counts, r.Verdict.Alpha, r.Verdict.Power)
+}
+
+func countsFile(name string, expected []scenarios.Category, counts map[string]int64, alpha float64, ps *sim.PowerStatement) sim.CountsFile {
+	cf := sim.CountsFile{Scenario: name, Counts: counts, Alpha: alpha}
+	if ps != nil {
+		cf.Delta = ps.Delta
+	}
+	for _, c := range mergeCategories(expected) {
+		cf.Categories = append(cf.Categories, sim.Category{Name: c.Name, Weight: int64(c.Weight)})
+	}
+	return cf
+}
+
+// mergeCategories adds up backendRefs that share a category, keeping order.
+func mergeCategories(cs []scenarios.Category) []scenarios.Category {
+	var out []scenarios.Category
+	idx := map[string]int{}
+	for _, c := range cs {
+		if i, ok := idx[c.Name]; ok {
+			out[i].Weight += c.Weight
+			continue
+		}
+		idx[c.Name] = len(out)
+		out = append(out, c)
+	}
+	return out
+}
+
+// maxChunk is the most loop iterations one shell run is asked for.
+const maxChunk = 10_000
+
+// ErrUnreachable marks a replay whose every request failed to get an HTTP
+// response: the gateway is down or the address is wrong, not the split.
+var ErrUnreachable = errors.New("gateway unreachable")
+
+// Run replays one snippet of s against ep and verifies the split of the
+// scenario's base manifests.
+func Run(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, opts Options) (*Report, error) {
+	snippet, err := pickSnippet(s, opts.Snippet)
+	if err != nil {
+		return nil, err
+	}
+	expected, err := s.Expected()
+	if err != nil {
+		return nil, err
+	}
+	return run(ctx, s, snippet, expected, "", ep, opts)
+}
+
+func pickSnippet(s *scenarios.Scenario, name string) (*scenarios.Snippet, error) {
+	if name == "" {
+		return &s.Snippets[0], nil
+	}
+	return s.Snippet(name)
+}
+
+func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet, expected []scenarios.Category, step string, ep *Endpoint, opts Options) (*Report, error) {
+	start := time.Now()
+	var err error
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	label := s.Name + "/" + snippet.Name
+	if step != "" {
+		label += "@" + step
+	}
+	cats := mergeCategories(expected)
+	shares := make([]float64, len(cats))
+	var total int64
+	for _, c := range cats {
+		total += int64(c.Weight)
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("scenario %s: every weight is zero: no split to verify", s.Name)
+	}
+	index := map[string]int{}
+	for i, c := range cats {
+		shares[i] = float64(c.Weight) / float64(total)
+		index[c.Name] = i
+	}
+	alpha := first(opts.Alpha, sim.DefaultAlpha)
+	delta := first(opts.Delta, sim.DefaultDelta)
+	target := first(opts.PowerTarget, 0.9)
+
+	planned := opts.Requests
+	if planned <= 0 {
+		planned, err = plannedRequests(shares, alpha, delta, target)
+		if err != nil {
+			return nil, err
+		}
+	}
+	var seq *sim.Sequential
+	if opts.Sequential {
+		max := int64(opts.Requests)
+		if opts.Requests <= 0 {
+			max = 4 * int64(planned)
+		}
+		seq, err = sim.NewSequential(sim.SequentialConfig{Shares: shares, Alpha: alpha, Delta: delta, Beta: 1 - target, MaxN: max})
+		if err != nil {
+			return nil, err
+		}
+		planned = int(max)
+	}
+
+	classifier, err := classifierFor(s)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	prog := newProgress(opts.Progress, label, planned)
+	counts := map[string]int64{}
+	var failures []string
+	noResponse := 0
+	n := 0
+	onIteration := func(it shell.Iteration) {
+		n++
+		counts[it.Category]++
+		if it.Category == shell.CategoryError {
+			noResponse++
+		}
+		if (it.Category == shell.CategoryError || it.Category == shell.CategoryUnmatched) && len(failures) < 5 {
+			failures = append(failures, describeFailure(it))
+		}
+		prog.update(n, counts)
+		if seq != nil {
+			i, ok := index[it.Category]
+			if !ok {
+				i = -1
+			}
+			if d, err := seq.Observe(i); err == nil && d != sim.Continue {
+				cancel()
+			}
+		}
+	}
+	// The shell expands a brace range to at most 16,384 words, so a long
+	// replay runs the snippet in chunks; the loop variable restarts at the
+	// range's start in each chunk (the doc's snippets do not use it).
+	var runErr error
+	for remaining := planned; remaining > 0 && runCtx.Err() == nil; {
+		chunk := min(remaining, maxChunk)
+		remaining -= chunk
+		before := n
+		_, runErr = shell.Run(runCtx, snippet.Script, shell.Options{
+			Env:         ep.Env,
+			Iterations:  chunk,
+			Client:      ep.Client(),
+			SystemTools: opts.SystemTools,
+			Classifier:  classifier,
+			Logger:      logger,
+			OnIteration: onIteration,
+		})
+		if runErr != nil {
+			break
+		}
+		if n == before {
+			break // the snippet ran but its loop made no iteration
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("replay %s/%s: the snippet made no request", s.Name, snippet.Name)
+	}
+	if noResponse == n {
+		return nil, fmt.Errorf("%w: %s: none of %d requests got an HTTP response; first: %s", ErrUnreachable, ep.Name, n, failures[0])
+	}
+	rep := &Report{
+		Scenario: s.Name, Title: s.Title, Snippet: snippet.Name, Step: step, Target: ep.Name,
+		Planned: planned, Requests: n, Expected: expected, Counts: counts, Failures: failures,
+	}
+	cf := countsFile(label, expected, counts, alpha, &sim.PowerStatement{Delta: delta})
+	rep.Verdict, err = sim.Verify(cf, sim.Options{Alpha: alpha, Delta: delta})
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", label, err)
+	}
+	if seq != nil {
+		st := seq.State()
+		rep.Sequential = &st
+		// The sequential test's own decision is the verdict of a sequential
+		// run: the fixed-n test above is reported for its table and
+		// intervals, but its alpha does not hold under optional stopping.
+		switch st.Decision {
+		case sim.Pass:
+			rep.Verdict.Pass = len(nonStatistical(rep.Verdict.Failures)) == 0
+			rep.Verdict.Failures = nonStatistical(rep.Verdict.Failures)
+		case sim.Fail:
+			rep.Verdict.Pass = false
+			if len(rep.Verdict.Failures) == 0 {
+				rep.Verdict.Failures = append(rep.Verdict.Failures, "sequential test: "+st.Reason)
+			}
+		default:
+			rep.Verdict.Pass = false
+			rep.Verdict.Failures = append(rep.Verdict.Failures, fmt.Sprintf("sequential test inconclusive after %d requests: raise --requests", n))
+		}
+	}
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+// nonStatistical drops the fixed-n goodness-of-fit failure, keeping the
+// failures no amount of data can explain (weight 0 hit, unexpected categories).
+func nonStatistical(fs []string) []string {
+	out := []string{}
+	for _, f := range fs {
+		if !strings.HasPrefix(f, "split differs from the weights") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func first(xs ...float64) float64 {
+	for _, x := range xs {
+		if x != 0 {
+			return x
+		}
+	}
+	return 0
+}
+
+// plannedRequests is the n at which the fixed-n test has the target power,
+// at least 100 so the intervals say something even for a single backend.
+func plannedRequests(shares []float64, alpha, delta, target float64) (int, error) {
+	positive := 0
+	for _, p := range shares {
+		if p > 0 {
+			positive++
+		}
+	}
+	if positive < 2 {
+		return 100, nil
+	}
+	var ps []float64
+	for _, p := range shares {
+		if p > 0 {
+			ps = append(ps, p)
+		}
+	}
+	n, err := sim.SampleSize(ps, alpha, delta, target)
+	if err != nil {
+		return 0, fmt.Errorf("sample size: %w", err)
+	}
+	return int(max(n, 100)), nil
+}
+
+func classifierFor(s *scenarios.Scenario) (*shell.Classifier, error) {
+	if s.Classify.Regexp != "" {
+		return shell.ByRegexp(s.Classify.Regexp, shell.SourceAuto)
+	}
+	// The doc pipes through jq itself: classify what the pipeline printed
+	// when it printed something, otherwise the body.
+	return shell.ByJQ(s.Classify.JQ, shell.SourceAuto)
+}
+
+func describeFailure(it shell.Iteration) string {
+	switch {
+	case it.Err != nil:
+		return fmt.Sprintf("request %d: %v", it.Index+1, it.Err)
+	case it.ClassifyErr != nil:
+		return fmt.Sprintf("request %d (HTTP %d): %v", it.Index+1, it.Status, it.ClassifyErr)
+	default:
+		return fmt.Sprintf("request %d: HTTP %d, no category", it.Index+1, it.Status)
+	}
+}
+
+// sortedCounts renders counts as "a=1 b=2" in name order.
+func sortedCounts(counts map[string]int64) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%d", k, counts[k])
+	}
+	return b.String()
+}

@@ -1,0 +1,141 @@
+package replay
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// WriteText writes a human report: what ran, the verdict table from sim,
+// and PASS or FAIL with the reasons.
+func (r *Report) WriteText(w io.Writer) error {
+	title := r.Scenario
+	if r.Title != "" {
+		title += " — " + r.Title
+	}
+	if r.Step != "" {
+		title += fmt.Sprintf(" [step %s; %d requests flowed meanwhile]", r.Step, r.Background)
+	}
+	mode := ""
+	if r.Sequential != nil {
+		mode = fmt.Sprintf(", sequential: %s", r.Sequential.Decision)
+	}
+	if _, err := fmt.Fprintf(w, "%s\n  snippet %s against %s: %d requests in %s%s\n", title, r.Snippet, r.Target, r.Requests, r.Duration.Round(time.Millisecond), mode); err != nil {
+		return err
+	}
+	if err := r.Verdict.WriteTable(indent(w)); err != nil {
+		return err
+	}
+	for _, f := range r.Failures {
+		if _, err := fmt.Fprintf(w, "  example of a request without a category: %s\n", f); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// indent prefixes every line written through it with two spaces.
+func indent(w io.Writer) io.Writer { return &indenter{w: w, bol: true} }
+
+type indenter struct {
+	w   io.Writer
+	bol bool
+}
+
+func (in *indenter) Write(p []byte) (int, error) {
+	var b strings.Builder
+	for _, c := range string(p) {
+		if in.bol && c != '\n' {
+			b.WriteString("  ")
+		}
+		b.WriteRune(c)
+		in.bol = c == '\n'
+	}
+	if _, err := io.WriteString(in.w, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// WriteJSON writes reports as a JSON array.
+func WriteJSON(w io.Writer, reports []*Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(reports)
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Time     float64      `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Time     float64     `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes reports as JUnit XML: one suite per scenario, one case
+// per snippet, the verdict table as the case's output.
+func WriteJUnit(w io.Writer, reports []*Report) error {
+	out := junitSuites{}
+	bySuite := map[string]int{}
+	for _, r := range reports {
+		i, ok := bySuite[r.Scenario]
+		if !ok {
+			i = len(out.Suites)
+			bySuite[r.Scenario] = i
+			out.Suites = append(out.Suites, junitSuite{Name: "splitproof/" + r.Scenario})
+		}
+		var table strings.Builder
+		_ = r.WriteText(&table)
+		name := r.Snippet
+		if r.Step != "" {
+			name += " step " + r.Step
+		}
+		c := junitCase{Name: name + " @ " + r.Target, Classname: r.Scenario, Time: r.Duration.Seconds(), SystemOut: table.String()}
+		if !r.Pass() {
+			c.Failure = &junitFailure{Message: strings.Join(r.Verdict.Failures, "; "), Type: "SplitMismatch", Text: table.String()}
+			out.Suites[i].Failures++
+			out.Failures++
+		}
+		out.Suites[i].Cases = append(out.Suites[i].Cases, c)
+		out.Suites[i].Tests++
+		out.Suites[i].Time += c.Time
+		out.Tests++
+		out.Time += c.Time
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,101 @@
+// Package sim owns splitproof's statistical verdicts on weighted traffic
+// splits: goodness-of-fit tests of observed counts against the weights,
+// simultaneous per-category intervals, power and sample size, a sequential
+// (always-valid) verification for CI, and simulation through the proxy's own
+// picker (refproxy/picker) to calibrate all of it.
+//
+// # Verdicts
+//
+// Verify tests counts per category against expected shares weight/sum. A
+// category is a backend or a status such as "500" (the share of invalid
+// backendRefs) or "503"; all are tested alike. Categories with weight 0 leave
+// the fit and any response in them fails the verdict ("backend X has weight 0
+// but received N responses"), as does any response under a name that is no
+// category. The fit uses Pearson's chi-square test (k-1 degrees of freedom)
+// when every expected count is at least 5 (Cochran), and the exact
+// multinomial test otherwise: all outcomes enumerated up to
+// DefaultMaxEnumerate, beyond that a seeded Monte Carlo estimate whose
+// p-value (1+hits)/(1+runs) is valid by construction and whose standard
+// error is reported. The G-test is reported beside Pearson's. Each category
+// gets Wilson and Clopper–Pearson intervals at level 1-alpha/k (Bonferroni
+// over the k weighted categories), so the table says which category is off
+// and by how much.
+//
+// # False-failure rate and power
+//
+// DefaultAlpha is 0.001: CI runs many verdicts, and at 0.05 a suite of 100
+// verdicts a day would fail five times a day on correct gateways; 0.001 costs
+// about twice the requests of 0.05 for the same power. The power is stated
+// against the least-favourable split at deviation delta (LeastFavourable):
+// one category's share off by delta and the others absorbing it in
+// proportion, which the chi-square test finds hardest to see (moving delta
+// between two categories is never harder). It comes from the noncentral
+// chi-square distribution (NoncentralChiSquared, a Poisson mixture of central
+// ones, as gonum has no noncentral chi-square); RejectionProbability
+// enumerates every outcome for the exact rates. For the documented splits at
+// alpha = 0.001 (from TestPowerTableGolden, testdata/power-table.golden):
+//
+//	   split      n  alpha  exact false-failure rate  delta  power (noncentral)  power (exact)  n for power 0.8
+//	10/10/80    500  0.001                  0.001104   0.02              0.0092         0.0044             7865
+//	10/10/80    500  0.001                  0.001104   0.05              0.2222         0.1779             1259
+//	10/10/80   1000  0.001                  0.001025   0.02              0.0268         0.0182             7865
+//	10/10/80   1000  0.001                  0.001025   0.05              0.6435         0.6505             1259
+//	10/10/80  10000  0.001                  0.001006   0.02              0.9192         0.9262             7865
+//	10/10/80  10000  0.001                  0.001006   0.05              1.0000         1.0000             1259
+//	   80/20    500  0.001                  0.000987   0.02              0.0149         0.0191             6830
+//	   80/20    500  0.001                  0.000987   0.05              0.3101         0.3187             1093
+//	   80/20   1000  0.001                  0.001042   0.02              0.0437         0.0516             6830
+//	   80/20   1000  0.001                  0.001042   0.05              0.7461         0.7314             1093
+//	   80/20  10000  0.001                  0.001011   0.02              0.9563         0.9513             6830
+//	   80/20  10000  0.001                  0.001011   0.05              1.0000         1.0000             1093
+//
+// So the chi-square verdict's real false-failure rate is alpha to within 11%
+// (relative) from n = 500 on, and 500 or 1,000 requests cannot detect a
+// 2-point deviation at all: that takes about 7,900 (10/10/80) or 6,800 (80/20).
+//
+// # Sequential verification
+//
+// Sequential decides one observation at a time. It fails when a
+// Dirichlet-multinomial mixture likelihood ratio reaches 1/alpha (a
+// nonnegative martingale under the expected split, so Ville's inequality
+// bounds the false-failure rate by alpha however often it is checked), and
+// passes when always-valid normal-mixture confidence sequences put every
+// share within ±delta of expected (false-pass rate at most beta against any
+// split off by more than delta). SequentialState.N is the number of requests
+// the decision needed.
+//
+// # Counts file
+//
+// The replayer writes, and `splitproof verify --file` reads, one JSON object:
+//
+//	{
+//	  "scenario": "traffic-split 10/10/80",
+//	  "categories": [
+//	    {"name": "helloworld-v1", "weight": 10},
+//	    {"name": "helloworld-v2", "weight": 10},
+//	    {"name": "helloworld-v3", "weight": 80}
+//	  ],
+//	  "counts": {"helloworld-v1": 103, "helloworld-v2": 95, "helloworld-v3": 802},
+//	  "alpha": 0.001,
+//	  "delta": 0.05
+//	}
+//
+// scenario is optional. categories lists every expected outcome in order with
+// its weight (0 to 16,000,000, so a status category can carry the summed
+// weight of several invalid backendRefs); names are unique and non-empty, and
+// not all weights are 0. counts maps names to non-negative counts; names
+// missing from counts count 0, names missing from categories are unexpected
+// responses. alpha (the false-failure rate, default 0.001) and delta (the
+// deviation the power is stated for, default 0.05) are optional. Decoding is
+// strict: an unknown field, trailing data or an invalid value is an error
+// naming the file, the line where known, and the field.
+//
+// # Simulation
+//
+// Simulate makes Runs runs of N picks through refproxy/picker (random or
+// smooth mode), run r seeded by RunSeed(seed, r) so results do not depend on
+// parallelism, tests each run and reports the rejection rate with its
+// binomial interval, the p-values' Kolmogorov–Smirnov distance from uniform,
+// and the noncentral chi-square prediction. Smooth mode at a multiple of its
+// period produces exactly n*w/sum per backend (p-value 1; ExactRuns).
+package sim

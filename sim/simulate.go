@@ -1,0 +1,238 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/splitproof/splitproof/refproxy/picker"
+)
+
+// Count makes n picks from p into counts (indexed like the picker's weights)
+// and returns how many picks were picker.None. It is the simulator's hot loop.
+func Count(p picker.Picker, n int64, counts []int64) (none int64) {
+	for range n {
+		if i := p.Pick(); i >= 0 {
+			counts[i]++
+		} else {
+			none++
+		}
+	}
+	return none
+}
+
+// RunSeed derives run r's picker seed from the simulation seed, so a run's
+// picks depend on (seed, r) only: not on the worker that ran it or on GOMAXPROCS.
+func RunSeed(seed uint64, r int) uint64 {
+	return splitmix(seed ^ splitmix(uint64(r)+0x9e3779b97f4a7c15))
+}
+
+func splitmix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// SimConfig describes a simulation: Runs independent runs of N picks each
+// through the proxy's picker, each tested against TestAgainst.
+type SimConfig struct {
+	Weights []int32
+	Mode    picker.Mode
+	N       int64
+	Runs    int
+	Seed    uint64
+	// TestAgainst are the weights the counts are tested against (nil: Weights).
+	// Testing against other weights than those simulated measures power.
+	TestAgainst []int32
+	Alpha       float64
+	// Workers bounds parallelism (0: GOMAXPROCS); results do not depend on it.
+	Workers int
+	// Test tunes the per-run goodness-of-fit test.
+	Test TestOptions
+	// Progress, if set, is called with the number of finished runs now and then.
+	Progress func(done, total int)
+}
+
+// SimResult summarises a simulation.
+type SimResult struct {
+	Weights     []int32 `json:"weights"`
+	TestAgainst []int32 `json:"test_against"`
+	Mode        string  `json:"mode"`
+	N           int64   `json:"n"`
+	Runs        int     `json:"runs"`
+	Seed        uint64  `json:"seed"`
+	Alpha       float64 `json:"alpha"`
+	// Methods counts the runs by the test method used.
+	Methods map[Method]int `json:"methods"`
+	// Rejections is the number of runs with p-value < Alpha (or a hit on a weight-0 category).
+	Rejections    int      `json:"rejections"`
+	RejectionRate float64  `json:"rejection_rate"`
+	RateInterval  Interval `json:"rejection_rate_interval_99"`
+	// KS is the Kolmogorov–Smirnov distance of the p-values from Uniform(0,1).
+	KS float64 `json:"ks_distance"`
+	// TheoryPower is the noncentral chi-square prediction of RejectionRate
+	// (Alpha when the split tested is the one simulated).
+	TheoryPower   float64 `json:"theory_rejection_rate"`
+	Noncentrality float64 `json:"noncentrality"`
+	// ExactRuns counts runs whose counts equal N*w/sum exactly (smooth mode at
+	// a multiple of its period; such a run has p-value 1).
+	ExactRuns int `json:"exact_runs"`
+	// Period is the smooth-mode period of Weights.
+	Period  uint64    `json:"period"`
+	PValues []float64 `json:"-"`
+}
+
+// Simulate runs cfg. The logger receives one summary line.
+func Simulate(ctx context.Context, cfg SimConfig, log *slog.Logger) (SimResult, error) {
+	if cfg.TestAgainst == nil {
+		cfg.TestAgainst = cfg.Weights
+	}
+	if err := picker.Validate(cfg.Weights); err != nil {
+		return SimResult{}, fmt.Errorf("simulated weights: %w", err)
+	}
+	if err := picker.Validate(cfg.TestAgainst); err != nil {
+		return SimResult{}, fmt.Errorf("tested weights: %w", err)
+	}
+	if len(cfg.TestAgainst) != len(cfg.Weights) {
+		return SimResult{}, fmt.Errorf("tested weights have %d entries, simulated weights %d", len(cfg.TestAgainst), len(cfg.Weights))
+	}
+	if picker.Total(cfg.Weights) == 0 || picker.Total(cfg.TestAgainst) == 0 {
+		return SimResult{}, fmt.Errorf("all weights are zero: nothing to pick or test")
+	}
+	if cfg.N <= 0 || cfg.Runs <= 0 {
+		return SimResult{}, fmt.Errorf("n (%d) and runs (%d) must be positive", cfg.N, cfg.Runs)
+	}
+	if !(cfg.Alpha > 0 && cfg.Alpha < 1) {
+		return SimResult{}, fmt.Errorf("alpha %v out of range (0,1)", cfg.Alpha)
+	}
+	if _, err := picker.New(cfg.Mode, cfg.Weights, 0); err != nil {
+		return SimResult{}, err
+	}
+	// Categories with tested weight 0 leave the fit; a pick there rejects the run.
+	var keep []int
+	for i, w := range cfg.TestAgainst {
+		if w > 0 {
+			keep = append(keep, i)
+		}
+	}
+	shares := make([]float64, len(keep))
+	all := picker.Shares(cfg.TestAgainst)
+	for j, i := range keep {
+		shares[j] = all[i]
+	}
+	res := SimResult{
+		Weights: cfg.Weights, TestAgainst: cfg.TestAgainst, Mode: string(cfg.Mode), N: cfg.N, Runs: cfg.Runs,
+		Seed: cfg.Seed, Alpha: cfg.Alpha, Methods: map[Method]int{}, Period: picker.Period(cfg.Weights),
+		PValues: make([]float64, cfg.Runs),
+	}
+	methods := make([]Method, cfg.Runs)
+	exact := make([]bool, cfg.Runs)
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, cfg.Runs)
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	simShares := picker.Shares(cfg.Weights)
+	for w := range workers {
+		wg.Go(func() {
+			counts := make([]int64, len(cfg.Weights))
+			kept := make([]int64, len(keep))
+			for {
+				r := int(next.Add(1) - 1)
+				if r >= cfg.Runs || ctx.Err() != nil {
+					return
+				}
+				clear(counts)
+				pk, _ := picker.New(cfg.Mode, cfg.Weights, RunSeed(cfg.Seed, r))
+				Count(pk, cfg.N, counts)
+				exact[r] = true
+				zeroHit := false
+				for i, c := range counts {
+					if float64(c) != float64(cfg.N)*simShares[i] {
+						exact[r] = false
+					}
+					if cfg.TestAgainst[i] == 0 && c > 0 {
+						zeroHit = true
+					}
+				}
+				for j, i := range keep {
+					kept[j] = counts[i]
+				}
+				opts := cfg.Test
+				opts.Seed = RunSeed(cfg.Seed^0xa5a5a5a5a5a5a5a5, r)
+				g, err := Test(kept, shares, opts)
+				if err != nil {
+					errs[w] = fmt.Errorf("run %d: %w", r, err)
+					return
+				}
+				res.PValues[r], methods[r] = g.PValue, g.Method
+				if zeroHit {
+					res.PValues[r] = 0
+				}
+				if d := done.Add(1); cfg.Progress != nil && d%int64(max(1, cfg.Runs/100)) == 0 {
+					cfg.Progress(int(d), cfg.Runs)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return SimResult{}, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return SimResult{}, err
+		}
+	}
+	for r, pv := range res.PValues {
+		res.Methods[methods[r]]++
+		if pv < cfg.Alpha {
+			res.Rejections++
+		}
+		if exact[r] {
+			res.ExactRuns++
+		}
+	}
+	res.RejectionRate = float64(res.Rejections) / float64(cfg.Runs)
+	res.RateInterval = Wilson(int64(res.Rejections), int64(cfg.Runs), 0.99)
+	res.KS = KSUniform(res.PValues)
+	res.TheoryPower = cfg.Alpha
+	simKept := make([]float64, len(keep))
+	var lost float64
+	for j, i := range keep {
+		simKept[j] = simShares[i]
+		lost += simShares[i]
+	}
+	switch {
+	case lost < 1-1e-12:
+		res.TheoryPower = 1 - math.Pow(lost, float64(cfg.N)) // any pick on a tested weight-0 category rejects
+	case len(keep) < 2:
+		res.TheoryPower = 0 // one category takes every pick: nothing can be rejected
+	default:
+		res.Noncentrality = Noncentrality(shares, simKept, cfg.N)
+		res.TheoryPower = PowerAt(len(keep)-1, cfg.Alpha, res.Noncentrality)
+	}
+	log.Debug("simulation done", "mode", cfg.Mode, "n", cfg.N, "runs", cfg.Runs, "rejections", res.Rejections, "ks", res.KS)
+	return res, nil
+}
+
+// KSUniform returns the Kolmogorov–Smirnov distance between the empirical
+// distribution of ps and Uniform(0,1).
+func KSUniform(ps []float64) float64 {
+	s := slices.Clone(ps)
+	slices.Sort(s)
+	n := float64(len(s))
+	d := 0.0
+	for i, p := range s {
+		d = math.Max(d, math.Max(float64(i+1)/n-p, p-float64(i)/n))
+	}
+	return d
+}

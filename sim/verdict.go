@@ -1,0 +1,276 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// Defaults for CI verdicts.
+const (
+	// DefaultAlpha is the false-failure rate of a CI verdict. A suite that
+	// runs 100 verdicts a day at 0.05 would fail five times a day on correct
+	// gateways; at 0.001 it fails about once in ten days, while the requests
+	// needed for the same power grow only about 2x (the chi-square critical
+	// value grows logarithmically in 1/alpha).
+	DefaultAlpha = 0.001
+	// DefaultDelta is the deviation a verdict states its power for: the
+	// ±0.05 tolerance of the upstream conformance test.
+	DefaultDelta = 0.05
+	// DefaultPowerTarget is the power the sample-size advice aims at.
+	DefaultPowerTarget = 0.8
+)
+
+// Status of one category in a verdict.
+const (
+	StatusOK         = "ok"         // expected share inside the simultaneous interval
+	StatusOff        = "off"        // expected share outside the simultaneous interval
+	StatusWeightZero = "weight-0"   // weight 0 yet received responses
+	StatusUnexpected = "unexpected" // not an expected category at all
+)
+
+// CategoryResult is one row of a verdict.
+type CategoryResult struct {
+	Name          string  `json:"name"`
+	Weight        int64   `json:"weight"`
+	Count         int64   `json:"count"`
+	ExpectedShare float64 `json:"expected_share"`
+	ObservedShare float64 `json:"observed_share"`
+	ExpectedCount float64 `json:"expected_count"`
+	// Deviation is ObservedShare - ExpectedShare.
+	Deviation float64 `json:"deviation"`
+	// Wilson and ClopperPearson are simultaneous intervals (see IntervalLevel).
+	Wilson         Interval `json:"wilson"`
+	ClopperPearson Interval `json:"clopper_pearson"`
+	// Inside reports whether ExpectedShare lies in the Wilson interval.
+	Inside bool   `json:"inside"`
+	Status string `json:"status"`
+}
+
+// PowerStatement says what a verdict can detect.
+type PowerStatement struct {
+	// Delta is the deviation (absolute share) the power is computed for.
+	Delta float64 `json:"delta"`
+	// Power is the probability this verdict's n would fail the least-favourable
+	// split at Delta (noncentral chi-square approximation).
+	Power float64 `json:"power"`
+	// Alternative is that least-favourable split.
+	Alternative Alternative `json:"alternative"`
+	// NeededN is the n giving DefaultPowerTarget at Delta.
+	NeededN int64 `json:"needed_n"`
+	// Target is the power NeededN aims at.
+	Target float64 `json:"target"`
+}
+
+// Verdict is the outcome of verifying counts against a weighted split.
+type Verdict struct {
+	Scenario string `json:"scenario,omitempty"`
+	Pass     bool   `json:"pass"`
+	// Alpha is the false-failure rate: a correct split fails with probability at most Alpha.
+	Alpha float64 `json:"alpha"`
+	// N is the number of observations, Valid the ones in weight>0 categories.
+	N     int64 `json:"n"`
+	Valid int64 `json:"valid"`
+	Test  GOF   `json:"test"`
+	// IntervalLevel is each interval's confidence after the Correction over
+	// the weight>0 categories, so the intervals hold simultaneously at 1-Alpha.
+	IntervalLevel float64          `json:"interval_level"`
+	Correction    Correction       `json:"correction"`
+	Categories    []CategoryResult `json:"categories"`
+	// Power is null when no wrong split is possible (a single category).
+	Power    *PowerStatement `json:"power"`
+	Failures []string        `json:"failures"`
+}
+
+// Options tune Verify.
+type Options struct {
+	// Alpha overrides the counts file's alpha (0: the file's, else DefaultAlpha).
+	Alpha float64
+	// Delta overrides the counts file's delta (0: the file's, else DefaultDelta).
+	Delta float64
+	// Test tunes the exact test.
+	Test TestOptions
+}
+
+// Verify tests the counts in cf against its weights. Categories with weight 0
+// leave the goodness-of-fit test, and any count in them fails the verdict, as
+// does any count under a name that is not a category.
+func Verify(cf CountsFile, opts Options) (Verdict, error) {
+	if err := cf.Validate(); err != nil {
+		return Verdict{}, err
+	}
+	alpha := firstPositive(opts.Alpha, cf.Alpha, DefaultAlpha)
+	delta := firstPositive(opts.Delta, cf.Delta, DefaultDelta)
+	if !(alpha > 0 && alpha < 1) || !(delta > 0 && delta <= 0.5) {
+		return Verdict{}, fmt.Errorf("%w: alpha %v must lie in (0,1) and delta %v in (0,0.5]", ErrCounts, alpha, delta)
+	}
+	v := Verdict{Scenario: cf.Scenario, Alpha: alpha, Correction: Bonferroni, Failures: []string{}}
+	var wsum int64
+	known := map[string]bool{}
+	for _, c := range cf.Categories {
+		wsum += c.Weight
+		known[c.Name] = true
+	}
+	var obs []int64
+	var shares []float64
+	var rows []int // index into v.Categories of each tested category
+	for _, c := range cf.Categories {
+		n := cf.Counts[c.Name]
+		v.N += n
+		r := CategoryResult{Name: c.Name, Weight: c.Weight, Count: n, ExpectedShare: float64(c.Weight) / float64(wsum), Status: StatusOK}
+		if c.Weight == 0 {
+			r.Inside = n == 0
+			if n > 0 {
+				r.Status = StatusWeightZero
+				v.Failures = append(v.Failures, fmt.Sprintf("backend %s has weight 0 but received %d responses", c.Name, n))
+			}
+		} else {
+			obs = append(obs, n)
+			shares = append(shares, r.ExpectedShare)
+			rows = append(rows, len(v.Categories))
+			v.Valid += n
+		}
+		v.Categories = append(v.Categories, r)
+	}
+	for _, name := range sortedNames(cf.Counts) {
+		if known[name] || cf.Counts[name] == 0 {
+			continue
+		}
+		n := cf.Counts[name]
+		v.N += n
+		v.Categories = append(v.Categories, CategoryResult{Name: name, Count: n, Status: StatusUnexpected})
+		v.Failures = append(v.Failures, fmt.Sprintf("%d responses fit no expected category (%q)", n, name))
+	}
+	if v.N == 0 {
+		return Verdict{}, fmt.Errorf("%w: counts: no observations", ErrCounts)
+	}
+	k := len(shares)
+	v.IntervalLevel = 1 - v.Correction.PerComparison(alpha, k)
+	for i := range v.Categories {
+		r := &v.Categories[i]
+		r.ObservedShare = float64(r.Count) / float64(v.N)
+		r.ExpectedCount = r.ExpectedShare * float64(v.N)
+		r.Deviation = r.ObservedShare - r.ExpectedShare
+		r.Wilson = Wilson(r.Count, v.N, v.IntervalLevel)
+		r.ClopperPearson = ClopperPearson(r.Count, v.N, v.IntervalLevel)
+		if r.Weight > 0 {
+			r.Inside = r.Wilson.Contains(r.ExpectedShare)
+			if !r.Inside {
+				r.Status = StatusOff
+			}
+		}
+	}
+	g, err := Test(obs, shares, opts.Test)
+	if err != nil {
+		return Verdict{}, err
+	}
+	v.Test = g
+	if g.PValue < alpha {
+		worst := rows[0]
+		for _, i := range rows {
+			if math.Abs(v.Categories[i].Deviation) > math.Abs(v.Categories[worst].Deviation) {
+				worst = i
+			}
+		}
+		w := v.Categories[worst]
+		v.Failures = append(v.Failures, fmt.Sprintf("split differs from the weights: %s p = %.3g < alpha = %g; largest deviation %s: observed %.4f, expected %.4f (%+.2f percentage points)",
+			g.Method, g.PValue, alpha, w.Name, w.ObservedShare, w.ExpectedShare, 100*w.Deviation))
+	}
+	if alt, err := LeastFavourable(shares, delta); err == nil {
+		ps := &PowerStatement{Delta: delta, Alternative: alt, Target: DefaultPowerTarget}
+		ps.Power = PowerAt(k-1, alpha, float64(v.Valid)*alt.LambdaPerObs)
+		if ps.NeededN, err = SampleSize(shares, alpha, delta, DefaultPowerTarget); err != nil {
+			return Verdict{}, err
+		}
+		v.Power = ps
+	}
+	v.Pass = len(v.Failures) == 0
+	return v, nil
+}
+
+func firstPositive(xs ...float64) float64 {
+	for _, x := range xs {
+		if x != 0 {
+			return x
+		}
+	}
+	return 0
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WriteJSON writes the verdict as indented JSON.
+func (v Verdict) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// WriteTable writes the verdict for people: one row per category, then the
+// test, the power statement and the verdict.
+func (v Verdict) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if v.Scenario != "" {
+		fmt.Fprintf(tw, "scenario: %s\n", v.Scenario)
+	}
+	fmt.Fprintf(tw, "CATEGORY\tWEIGHT\tCOUNT\tOBSERVED\tEXPECTED\tDEVIATION\tINTERVAL (%.4g%% Wilson)\tSTATUS\n", 100*v.IntervalLevel)
+	for _, r := range v.Categories {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\t%.4f\t%+.2f pp\t[%.4f, %.4f]\t%s\n",
+			r.Name, r.Weight, r.Count, r.ObservedShare, r.ExpectedShare, 100*r.Deviation, r.Wilson.Lo, r.Wilson.Hi, r.Status)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nn = %d (%d in weighted categories)\n", v.N, v.Valid)
+	fmt.Fprintf(&b, "test: %s, p = %.4g (chi2 = %.4g, G = %.4g, df = %d, min expected count %.3g)", v.Test.Method, v.Test.PValue, v.Test.Chi2, v.Test.G, v.Test.DF, v.Test.MinExpected)
+	if v.Test.MonteCarloRuns > 0 {
+		fmt.Fprintf(&b, ", %d draws, stderr %.2g", v.Test.MonteCarloRuns, v.Test.MonteCarloStdErr)
+	}
+	if v.Test.Method == MethodPearson {
+		fmt.Fprintf(&b, "\nfalse-failure rate: %g (chi-square approximation; see RejectionProbability for the exact rate)", v.Alpha)
+	} else {
+		fmt.Fprintf(&b, "\nfalse-failure rate: at most %g (exact test)", v.Alpha)
+	}
+	fmt.Fprintf(&b, "; intervals simultaneous by %s\n", v.Correction)
+	if p := v.Power; p != nil {
+		fmt.Fprintf(&b, "power: %.3f against a %.1f-percentage-point shift on %s (others moving in proportion); %d requests give power %.2f\n",
+			p.Power, 100*p.Delta, v.nameOfTested(p.Alternative.Category), p.NeededN, p.Target)
+	} else {
+		b.WriteString("power: not applicable (a single weighted category cannot deviate)\n")
+	}
+	if v.Pass {
+		b.WriteString("verdict: PASS\n")
+	} else {
+		b.WriteString("verdict: FAIL\n")
+		for _, f := range v.Failures {
+			fmt.Fprintf(&b, "  - %s\n", f)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// nameOfTested maps an index among the weight>0 categories back to its name.
+func (v Verdict) nameOfTested(i int) string {
+	for _, r := range v.Categories {
+		if r.Weight > 0 {
+			if i == 0 {
+				return r.Name
+			}
+			i--
+		}
+	}
+	return "?"
+}
