@@ -2,10 +2,10 @@
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
-.PHONY: help build test demo bench fuzz e2e lint
+.PHONY: help build test demo bench fuzz e2e lint kind-images kind-cluster kind-delete generate integration
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 build: ## build bin/splitproof
 	@ci/build.sh
@@ -21,3 +21,21 @@ bench: ## run the Go benchmarks and write bench.txt
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	@ci/fuzz.sh
+
+generate: ## regenerate the AgentgatewayBackend CRD from its Go type (controller-gen)
+	@ci/generate.sh
+
+integration: ## controller-mode tests against a real etcd + kube-apiserver built from source (cold: 10+ min)
+	@ci/integration.sh
+
+e2e: ## the end-to-end suite on a kind cluster built with no registry (docs/kind.md)
+	@ci/kind/e2e.sh all
+
+kind-images: ## build the offline kind node image and the workload images (cached)
+	@ci/kind/e2e.sh images
+
+kind-cluster: ## create (or reuse) the kind cluster and load the workload images
+	@ci/kind/e2e.sh cluster
+
+kind-delete: ## delete the kind cluster and stop the dockerd the scripts started
+	@ci/kind/e2e.sh delete

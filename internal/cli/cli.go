@@ -59,7 +59,16 @@ type Command struct {
 // Commands lists the subcommands in the order `splitproof help` shows them.
 func Commands() []Command {
 	return []Command{
+		demoCommand(),
+		replayCommand(),
+		proxyCommand(),
 		versionCommand(),
+		fakeopenaiCommand(),
+		simCommand(),
+		verifyCommand(),
+		helloworldCommand(),
+		tcpEchoCommand(),
+		kindCommand(),
 	}
 }
 

@@ -44,6 +44,11 @@ type Options struct {
 	// AllZeroStatus is refproxy's answer when every weight is zero.
 	AllZeroStatus int
 	Logger        *slog.Logger
+	// DocPorts also serves the Gateway's port 80 on the very addresses the
+	// doc's snippets name, 127.0.0.1:80 and 127.0.0.1:8080, so that real
+	// curl (--system-tools), which cannot be redirected in-process, reaches
+	// refproxy. Binding port 80 usually needs root.
+	DocPorts bool
 }
 
 // Target is a running embedded setup for one scenario.
@@ -61,6 +66,7 @@ type Target struct {
 	slices     []discoveryv1.EndpointSlice
 	aiHost     string
 	aiPort     int32
+	fakeAddr   string
 	aiBackends []string
 }
 
@@ -113,6 +119,13 @@ func Start(ctx context.Context, s *scenarios.Scenario, opts Options) (t *Target,
 	}
 	if _, ok := t.gateway[GatewayPort]; !ok {
 		return nil, fmt.Errorf("scenario %s: no Gateway listener on port %d, which the doc's snippets use", s.Name, GatewayPort)
+	}
+	if opts.DocPorts {
+		for _, addr := range []string{net.JoinHostPort(ExternalHost, strconv.Itoa(GatewayPort)), net.JoinHostPort(ExternalHost, "8080")} {
+			if err := t.serveAt(addr, t.proxy.Handler(GatewayPort)); err != nil {
+				return nil, fmt.Errorf("serve the doc's address %s for real curl: %w (free the port, run as root for port 80, or drop --system-tools)", addr, err)
+			}
+		}
 	}
 	return t, nil
 }
@@ -181,10 +194,24 @@ func (t *Target) serve(h http.Handler) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("listen on loopback: %w", err)
 	}
+	t.serveOn(ln, h)
+	return ln.Addr().String(), nil
+}
+
+// serveAt starts an HTTP server on a given address.
+func (t *Target) serveAt(addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	t.serveOn(ln, h)
+	return nil
+}
+
+func (t *Target) serveOn(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	t.servers = append(t.servers, srv)
 	go func() { _ = srv.Serve(ln) }()
-	return ln.Addr().String(), nil
 }
 
 // startHelloworld runs a helloworld server for Service "ns/name" and writes
@@ -263,7 +290,7 @@ func (t *Target) startFakeOpenAI(backends []string) error {
 	}
 	host, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
-	t.aiHost, t.aiPort, t.aiBackends = host, int32(port), backends
+	t.aiHost, t.aiPort, t.aiBackends, t.fakeAddr = host, int32(port), backends, addr
 	return nil
 }
 
@@ -299,6 +326,9 @@ func (t *Target) Table() *route.Table { return t.proxy.Table() }
 
 // Proxy is the running reference proxy (for its metrics and status).
 func (t *Target) Proxy() *proxy.Proxy { return t.proxy }
+
+// FakeOpenAIAddr is the fake provider's loopback address ("" without one).
+func (t *Target) FakeOpenAIAddr() string { return t.fakeAddr }
 
 // FakeOpenAI is the fake provider, nil when the scenario has no AI backend.
 func (t *Target) FakeOpenAI() *fakeopenai.Server { return t.fake }

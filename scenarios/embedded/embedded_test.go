@@ -2,6 +2,8 @@ package embedded
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -139,3 +141,67 @@ type stuck struct {
 }
 
 func (s stuck) Apply(ctx context.Context, _ int) error { return s.t.Apply(ctx, s.step) }
+
+// BenchmarkExample1 replays 10,000 iterations of the doc's Example 1
+// snippet (port-forward variant) through refproxy and the helloworld
+// servers, verdict included. Target: ≤ 5 s per op.
+func BenchmarkExample1(b *testing.B) {
+	s, err := scenarios.Find("example1-ab-testing")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tg, err := Start(context.Background(), s, Options{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tg.Close()
+	for b.Loop() {
+		rep, err := replay.Run(context.Background(), s, tg.Endpoint(), replay.Options{Snippet: "port-forward", Requests: 10_000})
+		if err != nil || !rep.Pass() {
+			b.Fatalf("%v %v", err, rep)
+		}
+	}
+}
+
+// BenchmarkChatCompletion measures what refproxy adds to a chat completion:
+// the same request straight to the fake provider and through refproxy's
+// AI backend (model override, key injection, path mapping).
+func BenchmarkChatCompletion(b *testing.B) {
+	s, err := scenarios.Find("example2-llm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tg, err := Start(context.Background(), s, Options{PickMode: picker.Smooth, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tg.Close()
+	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is 2+2?"}]}`
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	send := func(b *testing.B, url string, header http.Header) {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		req.Header = header.Clone()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	direct := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer sk-splitproof-local-0000"}}
+	viaProxy := http.Header{"Content-Type": {"application/json"}}
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			send(b, "http://"+tg.FakeOpenAIAddr()+"/v1/chat/completions", direct)
+		}
+	})
+	b.Run("refproxy", func(b *testing.B) {
+		for b.Loop() {
+			req := "http://" + tg.GatewayAddr(GatewayPort) + "/test"
+			send(b, req, viaProxy)
+		}
+	})
+}

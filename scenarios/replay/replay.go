@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +27,40 @@ type Endpoint struct {
 	// Dial maps an address a snippet names ("localhost:8080") to the address
 	// to connect to. Addresses not in the map are dialled as written.
 	Dial map[string]string
+}
+
+// AddressEndpoint makes the endpoint for a gateway given by URL: the
+// snippets' INGRESS_GW_ADDRESS is its host, their port 80 is its port, and
+// their localhost:8080 (the doc's port-forward) goes to portForward or the
+// gateway itself.
+func AddressEndpoint(raw, portForward string) (*Endpoint, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("--gateway %q: expected a URL such as http://127.0.0.1:8080", raw)
+	}
+	if u.Scheme != "http" {
+		return nil, fmt.Errorf("--gateway %q: only http:// gateways are supported", raw)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+	}
+	real := net.JoinHostPort(host, port)
+	pf := real
+	if portForward != "" {
+		if _, _, err := net.SplitHostPort(portForward); err != nil {
+			return nil, fmt.Errorf("--port-forward %q: expected host:port", portForward)
+		}
+		pf = portForward
+	}
+	return &Endpoint{
+		Name: "gateway " + real,
+		Env:  map[string]string{"INGRESS_GW_ADDRESS": host},
+		Dial: map[string]string{net.JoinHostPort(host, "80"): real, "localhost:8080": pf},
+	}, nil
 }
 
 // Client returns the HTTP client curl uses inside snippets: it connects to

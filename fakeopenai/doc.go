@@ -1,0 +1,27 @@
+// Package fakeopenai owns splitproof's stand-in for the OpenAI HTTP API: an
+// http.Handler that answers the endpoints an AI gateway forwards to
+// (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models) with
+// the same JSON and server-sent-event shapes, status codes, error bodies and
+// headers as the real service, so that the official SDK, and a gateway in
+// front of it, cannot tell the difference.
+//
+// What it adds over a recorded response is control:
+//
+//   - A model catalogue (DefaultCatalog, or a YAML/JSON file read by
+//     LoadCatalog) resolves aliases to dated snapshots, so the response's
+//     "model" tells a test which backend a weighted split chose
+//     (gpt-4o-mini → gpt-4o-mini-2024-07-18).
+//   - Content is deterministic: the same seed and the same request give the
+//     same text, and token counts follow CountTokens, a documented
+//     approximation of a BPE tokenizer.
+//   - Latency (time to first token, per-token delay, seeded jitter) and faults
+//     (429 with Retry-After, 500, 503, a hang until the client gives up, a
+//     stream cut before [DONE]) are configured by rate or forced per request
+//     with the X-Fake-Fault header.
+//   - Every request is recorded (Server.Requests, Config.OnRequest) with the
+//     model it named, the snapshot it resolved to and whether its API key was
+//     valid, and counted in Prometheus metrics served at /metrics.
+//
+// The package never writes to stdout; it logs through the *slog.Logger given
+// to New. It knows nothing of Kubernetes or of the reference proxy.
+package fakeopenai

@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/splitproof/splitproof/refproxy/admin"
+	"github.com/splitproof/splitproof/refproxy/filemode"
+	"github.com/splitproof/splitproof/refproxy/loader"
+	"github.com/splitproof/splitproof/refproxy/picker"
+	"github.com/splitproof/splitproof/refproxy/proxy"
+	"github.com/splitproof/splitproof/refproxy/translate"
+)
+
+func proxyCommand() Command {
+	return Command{Name: "proxy", Short: "run refproxy, the reference Gateway API proxy, from manifest files or a cluster", Run: runProxy}
+}
+
+const proxySynopsis = `proxy --config PATH [--config PATH...] [--pick-mode random|smooth] [--seed N]
+       [--admin ADDR] [--all-zero-status 500|503] [--listen-address ADDR]
+       [--port-map PORT=HOST:PORT...] [--drain-timeout D] [--poll-interval D]
+       proxy --controller [--kubeconfig PATH] [--gateway NAMESPACE/NAME...]
+       [--gateway-address ADDR... | --address-service NAMESPACE/NAME] [--leader-elect]
+       [the listener, pick and admin flags above]
+
+Serves the Gateways of GatewayClass controllerName "` + translate.DefaultControllerName + `" found in
+the manifests (Gateway, HTTPRoute, Service + EndpointSlice, AgentgatewayBackend,
+Secret, ReferenceGrant): one listener per Gateway listener port (HTTPS
+terminated with the listeners' certificates, chosen by SNI), weighted
+backendRefs picked per request by the same picker the simulator uses.
+
+Reloads when the files change and on SIGHUP: the whole new configuration is
+built before it replaces the old one; a configuration that does not load is
+refused, the last good one keeps serving, and /readyz and the metrics say so.
+SIGTERM or Ctrl-C stops accepting connections and drains requests in flight
+for up to --drain-timeout.
+
+Controller mode (--controller, or --kubeconfig, or no --config inside a Pod)
+reads the same objects from a cluster instead: on any change the whole table
+is rebuilt by the same translator and swapped in, and status is written back
+(GatewayClass Accepted and supportedFeatures; Gateway Accepted, Programmed,
+addresses and listeners; HTTPRoute Accepted and ResolvedRefs for the parents
+it serves). --gateway restricts an instance to some Gateways, so that one
+Deployment per Gateway isolates them. /readyz turns ready once the cache has
+synced and the first table is installed.
+
+Admin listener: /metrics, /healthz, /readyz, /debug/routes (secrets redacted).`
+
+const proxyExamples = `  # serve the doc's example on the Gateway ports (80 needs privileges: see --port-map)
+  splitproof proxy --config manifests/ --ignore-unknown-kinds
+  # map Gateway port 80 to a local port, deterministic smooth round robin
+  splitproof proxy --config gw.yaml --config routes/ --port-map 80=127.0.0.1:8080 --pick-mode smooth
+  # reproduce a random run: the seed of every run is logged at start-up
+  splitproof proxy --config gw.yaml --seed 1234 --port-map 80=127.0.0.1:8080
+  # answer all-zero-weight rules with 503 (as Kuma) instead of 500 (as agentgateway)
+  splitproof proxy --config gw.yaml --all-zero-status 503
+  # reload now, and check readiness
+  kill -HUP <pid>; curl -s 127.0.0.1:9901/readyz
+  # controller mode against the current kubeconfig, one Gateway, a fixed address in its status
+  splitproof proxy --kubeconfig ~/.kube/config --gateway agentgateway-system/http \
+    --gateway-address 172.18.0.240 --port-map 80=127.0.0.1:8080
+  # in a Pod: serve every Gateway of the class, address from the proxy's own Service
+  splitproof proxy --controller --address-service refproxy-system/refproxy --leader-elect`
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+var _ flag.Value = (*stringList)(nil)
+
+func runProxy(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlagSet(env, "proxy", proxySynopsis, proxyExamples)
+	var configs, portMaps stringList
+	fs.Var(&configs, "config", "manifest file or directory (*.yaml, *.yml, *.json, recursively); repeatable, at least one")
+	mode := fs.String("pick-mode", string(picker.Random), "weighted pick: random (independent draws, as agentgateway and Envoy) or smooth (nginx smooth weighted round robin)")
+	seed := fs.Uint64("seed", 0, "seed of the random picker (default: derived from the clock, and logged so that the run can be reproduced)")
+	adminAddr := fs.String("admin", admin.DefaultAddress, `admin listener address; "" disables it (keep it on loopback: /debug/routes shows the configuration)`)
+	allZero := fs.Int("all-zero-status", proxy.DefaultAllZeroStatus, "status for a rule whose weights are all zero, which the spec leaves open: 500 (agentgateway) or 503 (Kuma)")
+	listenAddr := fs.String("listen-address", filemode.DefaultListenAddress, "address the Gateway listener ports bind on")
+	fs.Var(&portMaps, "port-map", "bind Gateway port PORT on HOST:PORT instead, e.g. 80=127.0.0.1:8080 (port 0 picks a free one; the address is logged); repeatable")
+	drain := fs.Duration("drain-timeout", filemode.DefaultDrainTimeout, "how long shutdown waits for requests in flight")
+	poll := fs.Duration("poll-interval", filemode.DefaultPollInterval, "how often the config files are checked for changes; 0 disables watching (SIGHUP still reloads)")
+	ignoreUnknown := fs.Bool("ignore-unknown-kinds", false, "skip documents of kinds refproxy does not read (Deployments in a sample app) instead of failing")
+	var ctl controllerFlags
+	ctl.register(fs)
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return BadInput(fmt.Errorf("unexpected arguments %q: pass manifests with --config", fs.Args()))
+	}
+	controllerMode := ctl.enabled || ctl.kubeconfig != "" || (len(configs) == 0 && env.Getenv("KUBERNETES_SERVICE_HOST") != "")
+	switch {
+	case controllerMode && len(configs) > 0:
+		return BadInput(errors.New("--config and controller mode (--controller, --kubeconfig) exclude each other: choose files or a cluster"))
+	case !controllerMode && len(configs) == 0:
+		return BadInput(errors.New("--config is required: give at least one manifest file or directory (or --controller to read a cluster)"))
+	case !controllerMode && ctl.used():
+		return BadInput(errors.New("--gateway, --gateway-address, --address-service and --leader-elect need controller mode (--controller or --kubeconfig)"))
+	}
+	m, err := picker.ParseMode(*mode)
+	if err != nil {
+		return BadInput(fmt.Errorf("--pick-mode: %w", err))
+	}
+	if *allZero != 500 && *allZero != 503 {
+		return BadInput(fmt.Errorf("--all-zero-status %d: expected 500 or 503", *allZero))
+	}
+	overrides := map[int32]string{}
+	for _, pm := range portMaps {
+		port, addr, err := filemode.ParsePortMapping(pm)
+		if err != nil {
+			return BadInput(fmt.Errorf("--port-map: %w", err))
+		}
+		overrides[port] = addr
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	if !seedSet {
+		*seed = uint64(time.Now().UnixNano())
+	}
+	pollInterval := *poll
+	if pollInterval == 0 {
+		pollInterval = -1
+	}
+	log := env.Logger
+	if controllerMode {
+		return runControllerMode(ctx, env, &ctl, proxyCommon{
+			pickMode: m, seed: *seed, seedSet: seedSet, allZero: *allZero, adminAddr: *adminAddr,
+			listen: filemode.Listener(*listenAddr, overrides), drain: *drain,
+		})
+	}
+	log.Info("refproxy starting", "pick_mode", m, "seed", *seed, "seed_from_flag", seedSet,
+		"all_zero_status", *allZero, "config", configs.String())
+
+	p, err := proxy.New(proxy.Options{Logger: log, AllZeroStatus: *allZero})
+	if err != nil {
+		return BadInput(err)
+	}
+	runner, err := filemode.New(filemode.Options{
+		Paths: configs,
+		Compile: filemode.Compiler(
+			loader.Loader{IgnoreUnknownKinds: *ignoreUnknown, Logger: log},
+			translate.Options{PickMode: m, Seed: *seed}, log),
+		Proxy:        p,
+		Listen:       filemode.Listener(*listenAddr, overrides),
+		PollInterval: pollInterval,
+		DrainTimeout: *drain,
+		Logger:       log,
+	})
+	if err != nil {
+		return BadInput(err)
+	}
+	if err := runner.Start(); err != nil {
+		return BadInput(err)
+	}
+
+	var adminSrv *http.Server
+	if *adminAddr != "" {
+		ln, err := net.Listen("tcp", *adminAddr)
+		if err != nil {
+			shutdownRunner(runner, *drain)
+			return BadInput(fmt.Errorf("admin listener: %w", err))
+		}
+		adminSrv = &http.Server{Handler: admin.Handler(p), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = adminSrv.Serve(ln) }()
+		log.Info("admin listening", "address", ln.Addr().String())
+	}
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { runner.Watch(watchCtx); close(watched) }()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-hup:
+			log.Info("SIGHUP: reloading configuration")
+			// The proxy logs and records a failure; the last good table serves on.
+			_ = runner.Reload()
+		}
+	}
+	stopWatch()
+	<-watched
+	log.Info("shutting down: draining requests in flight", "drain_timeout", drain.String())
+	err = shutdownRunner(runner, *drain)
+	if adminSrv != nil {
+		actx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = adminSrv.Shutdown(actx)
+		cancel()
+	}
+	if err != nil {
+		return Failed(err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func shutdownRunner(r *filemode.Runner, drain time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	return r.Shutdown(ctx)
+}

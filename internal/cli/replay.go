@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/splitproof/splitproof/refproxy/picker"
+	"github.com/splitproof/splitproof/scenarios"
+	"github.com/splitproof/splitproof/scenarios/embedded"
+	"github.com/splitproof/splitproof/scenarios/replay"
+)
+
+// DocScenarios are the documented examples `splitproof demo` replays.
+var DocScenarios = []string{"example1-ab-testing", "example2-llm"}
+
+func replayCommand() Command {
+	return Command{
+		Name:  "replay",
+		Short: "replay the doc's curl snippets against a gateway and verify the split",
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			return runReplay(ctx, env, "replay", args, nil)
+		},
+	}
+}
+
+func demoCommand() Command {
+	return Command{
+		Name:  "demo",
+		Short: "the main job: replay both doc examples on the embedded target and print the verdicts",
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			return runReplay(ctx, env, "demo", args, DocScenarios)
+		},
+	}
+}
+
+const replaySynopsis = `replay [flags] [SCENARIO|DIR ...]
+
+Runs each scenario's documented shell snippets (for loops of curl, piped
+through jq) exactly as the doc writes them, with curl and jq run natively,
+scaled to enough requests for a verdict with stated power, classifies every
+response and verifies the observed split against the weights in the
+scenario's manifests. With no scenario, every built-in scenario runs.
+
+Targets:
+  embedded (default)  refproxy, helloworld servers and a fake OpenAI provider
+                      in-process on loopback, serving the manifests as written
+  --gateway URL       a gateway someone else runs (agentgateway, Envoy
+                      Gateway, nginx…): INGRESS_GW_ADDRESS is the URL's host,
+                      and the snippets' port 80 and localhost:8080 go to it
+
+Exit codes: 0 every split verified, 1 a split is wrong, 2 bad input or an
+unreachable gateway.`
+
+const replayExamples = `  splitproof replay --list
+  splitproof replay example1-ab-testing
+  splitproof replay --requests 5000 --json example2-llm
+  splitproof replay --sequential --junit out/junit.xml
+  splitproof replay --gateway http://127.0.0.1:8080 --snippet port-forward example1-ab-testing
+  splitproof replay --plot out/split.png ./my-scenario/`
+
+func runReplay(ctx context.Context, env *Env, name string, args []string, defaults []string) error {
+	synopsis, examples := replaySynopsis, replayExamples
+	if name == "demo" {
+		synopsis = "demo [flags]\n\nReplays the doc's two examples (" + strings.Join(DocScenarios, ", ") + ") on the embedded\ntarget and prints both verdicts. Takes the same flags as `splitproof replay`."
+		examples = "  splitproof demo\n  splitproof demo --sequential"
+	}
+	fs := NewFlagSet(env, name, synopsis, examples)
+	list := fs.Bool("list", false, "list the built-in scenarios and their snippets, then exit")
+	gateway := fs.String("gateway", "", "replay against the gateway at this `URL` instead of the embedded target")
+	portForward := fs.String("port-forward", "", "where the snippets' localhost:8080 goes with --gateway (`host:port`; default: the gateway)")
+	snippet := fs.String("snippet", "", "run only the snippet with this `name` (default: every snippet)")
+	requests := fs.Int("requests", 0, "scale each snippet's loop to `N` requests (default: the n giving --power against --delta)")
+	sequential := fs.Bool("sequential", false, "stop each replay as soon as the sequential test is sure (alpha still holds)")
+	alpha := fs.Float64("alpha", 0, "false-failure rate of each verdict (default 0.001)")
+	delta := fs.Float64("delta", 0, "smallest deviation of a share the run must detect (default 0.05)")
+	power := fs.Float64("power", 0.9, "power against --delta that sets the default number of requests")
+	seed := fs.Uint64("seed", 1, "seed of the embedded refproxy's picker and of the fake provider")
+	mode := fs.String("pick-mode", string(picker.Random), "embedded refproxy's pick mode: random or smooth")
+	systemTools := fs.Bool("system-tools", false, "run the real curl and jq binaries instead of the native ones")
+	jsonOut := fs.Bool("json", false, "print the reports as JSON instead of tables")
+	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
+	plot := fs.String("plot", "", "also draw observed vs expected shares to `FILE.png` (one file per replay: FILE-<scenario>-<snippet>.png when several)")
+	countsOut := fs.String("counts", "", "also write the counts of each replay for `splitproof verify --file` to `DIR`")
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	pm, err := picker.ParseMode(*mode)
+	if err != nil {
+		return BadInput(err)
+	}
+	if *list {
+		all, err := scenarios.Builtin()
+		if err != nil {
+			return err
+		}
+		for _, s := range all {
+			var names []string
+			for _, sn := range s.Snippets {
+				names = append(names, sn.Name)
+			}
+			fmt.Fprintf(env.Stdout, "%-22s %s\n%-22s snippets: %s\n", s.Name, s.Title, "", strings.Join(names, ", "))
+		}
+		return nil
+	}
+	names := fs.Args()
+	if len(names) == 0 {
+		names = defaults
+	}
+	var list2 []*scenarios.Scenario
+	if len(names) == 0 {
+		if list2, err = scenarios.Builtin(); err != nil {
+			return BadInput(err)
+		}
+	}
+	for _, n := range names {
+		s, err := scenarios.Find(n)
+		if err != nil {
+			return BadInput(err)
+		}
+		list2 = append(list2, s)
+	}
+	opts := replay.Options{
+		Requests: *requests, Sequential: *sequential, Alpha: *alpha, Delta: *delta, PowerTarget: *power,
+		SystemTools: *systemTools, Progress: env.Stderr, Logger: env.Logger,
+	}
+	var addrEP *replay.Endpoint
+	if *gateway != "" {
+		if addrEP, err = replay.AddressEndpoint(*gateway, *portForward); err != nil {
+			return BadInput(err)
+		}
+	}
+	var reports []*replay.Report
+	for _, s := range list2 {
+		ep := addrEP
+		var target *embedded.Target
+		if ep == nil {
+			target, err = embedded.Start(ctx, s, embedded.Options{PickMode: pm, Seed: *seed, Logger: env.Logger, DocPorts: *systemTools})
+			if err != nil {
+				return BadInput(fmt.Errorf("start the embedded target for %s: %w", s.Name, err))
+			}
+			ep = target.Endpoint()
+		}
+		snippets := s.Snippets
+		if *snippet != "" {
+			sn, err := s.Snippet(*snippet)
+			if err != nil {
+				closeTarget(target)
+				return BadInput(err)
+			}
+			snippets = []scenarios.Snippet{*sn}
+		}
+		if len(s.Steps) > 0 && target == nil {
+			return BadInput(fmt.Errorf("scenario %s changes its route between steps; only the embedded target can apply manifests (run it without --gateway)", s.Name))
+		}
+		for _, sn := range snippets {
+			o := opts
+			o.Snippet = sn.Name
+			var reps []*replay.Report
+			if len(s.Steps) > 0 {
+				reps, err = replay.RunSteps(ctx, s, ep, target, o)
+			} else {
+				var rep *replay.Report
+				if rep, err = replay.Run(ctx, s, ep, o); err == nil {
+					reps = []*replay.Report{rep}
+				}
+			}
+			if err != nil {
+				closeTarget(target)
+				// Unreachable gateways, interrupted runs and snippets that
+				// cannot run are all input problems, not a split verdict.
+				return BadInput(err)
+			}
+			for _, rep := range reps {
+				reports = append(reports, rep)
+				if !*jsonOut {
+					if err := rep.WriteText(env.Stdout); err != nil {
+						closeTarget(target)
+						return err
+					}
+				}
+			}
+		}
+		closeTarget(target)
+	}
+	if *jsonOut {
+		if err := replay.WriteJSON(env.Stdout, reports); err != nil {
+			return err
+		}
+	}
+	if err := writeReplayFiles(reports, *junit, *plot, *countsOut); err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range reports {
+		if !r.Pass() {
+			failed++
+		}
+	}
+	if !*jsonOut {
+		fmt.Fprintf(env.Stdout, "%d passed, %d failed\n", len(reports)-failed, failed)
+	}
+	if failed > 0 {
+		return Failed(fmt.Errorf("%d of %d replays found a split that differs from the weights", failed, len(reports)))
+	}
+	return nil
+}
+
+func closeTarget(t *embedded.Target) {
+	if t != nil {
+		_ = t.Close()
+	}
+}
+
+func writeReplayFiles(reports []*replay.Report, junit, plot, countsDir string) error {
+	if junit != "" {
+		if err := writeFile(junit, func(f *os.File) error { return replay.WriteJUnit(f, reports) }); err != nil {
+			return err
+		}
+	}
+	if plot != "" {
+		for _, r := range reports {
+			path := plot
+			if len(reports) > 1 {
+				ext := filepath.Ext(plot)
+				path = strings.TrimSuffix(plot, ext) + "-" + fileLabel(r) + ext
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			if err := r.Verdict.Plot(path); err != nil {
+				return fmt.Errorf("plot %s: %w", path, err)
+			}
+		}
+	}
+	if countsDir != "" {
+		if err := os.MkdirAll(countsDir, 0o755); err != nil {
+			return err
+		}
+		for _, r := range reports {
+			cf := r.CountsFile()
+			path := filepath.Join(countsDir, fileLabel(r)+".json")
+			if err := writeFile(path, func(f *os.File) error { return writeJSONFile(f, cf) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeFile(path string, write func(*os.File) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func writeJSONFile(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// fileLabel names a replay's output files: scenario-snippet[-step].
+func fileLabel(r *replay.Report) string {
+	l := r.Scenario + "-" + r.Snippet
+	if r.Step != "" {
+		l += "-" + r.Step
+	}
+	return l
+}

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/splitproof/splitproof/refproxy/picker"
+	"github.com/splitproof/splitproof/sim"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	err := Run(context.Background(), env, args)
+	return exitCode(&errb, err), out.String(), errb.String()
+}
+
+// gateway serves the doc's Example 1 like a gateway splitting with weights w.
+func gateway(t *testing.T, w []int32) string {
+	t.Helper()
+	p := picker.MustNew(picker.Smooth, w, 0)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(rw, "Hello version: v%d, instance: x\n", p.Pick()+1)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestReplayExitCodes(t *testing.T) {
+	closed := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return "http://" + ln.Addr().String()
+	}()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"correct gateway passes", []string{"replay", "--gateway", gateway(t, []int32{10, 10, 80}), "--requests", "500", "example1-ab-testing"}, ExitOK, "2 passed, 0 failed"},
+		{"wrong split fails", []string{"replay", "--gateway", gateway(t, []int32{20, 20, 60}), "--requests", "500", "--snippet", "port-forward", "example1-ab-testing"}, ExitFail, "0 passed, 1 failed"},
+		{"unreachable gateway is bad input", []string{"replay", "--gateway", closed, "--requests", "5", "example1-ab-testing"}, ExitBadInput, "gateway unreachable"},
+		{"unknown scenario", []string{"replay", "no-such-scenario"}, ExitBadInput, "expected a folder or one of"},
+		{"unknown snippet", []string{"replay", "--gateway", closed, "--snippet", "nope", "example1-ab-testing"}, ExitBadInput, `no snippet "nope"`},
+		{"stepped scenario needs the embedded target", []string{"replay", "--gateway", closed, "canary-ramp"}, ExitBadInput, "only the embedded target"},
+		{"bad flag", []string{"replay", "--requests", "many"}, ExitBadInput, "invalid value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+				t.Fatalf("exit %d, want %d; output does not contain %q:\n%s\n%s", code, tt.code, tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+// TestReplayOutputs checks --json, --junit, --plot and --counts, and that
+// the counts file round-trips through `splitproof verify`.
+func TestReplayOutputs(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCLI(t, "replay", "--gateway", gateway(t, []int32{10, 10, 80}), "--requests", "400", "--snippet", "port-forward",
+		"--json", "--junit", filepath.Join(dir, "junit.xml"), "--plot", filepath.Join(dir, "split.png"), "--counts", dir, "example1-ab-testing")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	var reports []struct {
+		Scenario string           `json:"scenario"`
+		Requests int              `json:"requests"`
+		Counts   map[string]int64 `json:"counts"`
+		Verdict  sim.Verdict      `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &reports); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out)
+	}
+	if len(reports) != 1 || reports[0].Requests != 400 || !reports[0].Verdict.Pass || reports[0].Counts["v3"] != 320 {
+		t.Fatalf("reports %+v", reports)
+	}
+	junit, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if err != nil || !strings.Contains(string(junit), `<testsuite name="splitproof/example1-ab-testing" tests="1" failures="0"`) {
+		t.Fatalf("junit: %v\n%s", err, junit)
+	}
+	png, err := os.ReadFile(filepath.Join(dir, "split.png"))
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("plot is not a PNG: %v", err)
+	}
+	counts := filepath.Join(dir, "example1-ab-testing-port-forward.json")
+	code, out, errOut = runCLI(t, "verify", "--file", counts)
+	if code != ExitOK || !strings.Contains(out, "PASS") {
+		t.Fatalf("verify --file %s: exit %d\n%s%s", counts, code, out, errOut)
+	}
+}

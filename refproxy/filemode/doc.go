@@ -1,0 +1,13 @@
+// Package filemode owns refproxy's file mode: it compiles manifests into a
+// routing table, runs one http.Server per listener port of that table,
+// reloads when the files change (or when asked, on SIGHUP), and drains the
+// servers at shutdown. Its listener layer, Ports, is also what controller
+// mode serves its tables with.
+//
+// A reload builds the whole new table first and only then swaps it into the
+// proxy, so requests never see half a configuration. A configuration that
+// fails to load is refused with the same error it would give at start-up;
+// the last good table keeps serving and the failure shows in the proxy's
+// metrics and readiness. Ports that appear in a new table get a server
+// before the swap; ports that disappear are drained after it.
+package filemode

@@ -1,0 +1,135 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+)
+
+// DefaultAIPath is where an OpenAI-compatible provider takes chat completions.
+const DefaultAIPath = "/v1/chat/completions"
+
+// maxAIBody bounds the request body read into memory to rewrite its JSON.
+const maxAIBody = 32 << 20
+
+// aiForwarder serves backendRefs of kind AI (route.AIBackend): it rewrites
+// the JSON body (model, stream_options), authenticates with the backend's key
+// and passes the provider's answer back unchanged, streaming included.
+type aiForwarder struct {
+	p  *Proxy
+	rp *httputil.ReverseProxy
+}
+
+func newAIForwarder(p *Proxy) *aiForwarder {
+	a := &aiForwarder{p: p}
+	a.rp = &httputil.ReverseProxy{
+		Rewrite:        a.rewrite,
+		Transport:      p.transport,
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.errorHandler,
+		ErrorLog:       p.rp.ErrorLog,
+		BufferPool:     bufferPool{},
+	}
+	return a
+}
+
+func (a *aiForwarder) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
+	ai := st.backend.AI
+	if ai == nil {
+		a.p.local(w, http.StatusInternalServerError, "backendRef "+st.backend.Name+" has no AI provider")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAIBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			openAIError(w, http.StatusRequestEntityTooLarge, "request body exceeds "+strconv.Itoa(maxAIBody)+" bytes")
+			return
+		}
+		openAIError(w, http.StatusBadRequest, "cannot read request body: "+err.Error())
+		return
+	}
+	body, err = rewriteAIBody(body, ai.Model)
+	if err != nil {
+		openAIError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	st.endpoint = net.JoinHostPort(ai.Host, strconv.Itoa(int(ai.Port)))
+	out := r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	out.ContentLength = int64(len(body))
+	out.GetBody = nil
+	a.rp.ServeHTTP(w, out)
+}
+
+// rewriteAIBody sets the model and, for streaming requests that do not say,
+// asks for the usage chunk. Fields it does not touch keep their raw JSON.
+func rewriteAIBody(body []byte, model string) ([]byte, error) {
+	var req map[string]json.RawMessage
+	if err := json.Unmarshal(body, &req); err != nil || req == nil {
+		return nil, errors.New("request body must be a JSON object (an OpenAI chat completion request)")
+	}
+	if model != "" {
+		m, err := json.Marshal(model)
+		if err != nil {
+			return nil, err
+		}
+		req["model"] = m
+	}
+	if raw, ok := req["stream"]; ok {
+		var stream bool
+		if err := json.Unmarshal(raw, &stream); err != nil {
+			return nil, errors.New(`"stream" must be a boolean`)
+		}
+		if _, has := req["stream_options"]; stream && !has {
+			req["stream_options"] = json.RawMessage(`{"include_usage":true}`)
+		}
+	}
+	return json.Marshal(req)
+}
+
+func (a *aiForwarder) rewrite(pr *httputil.ProxyRequest) {
+	st := pr.Out.Context().Value(stateKey{}).(*reqState)
+	ai := st.backend.AI
+	out := pr.Out
+	out.URL.Scheme = ai.Scheme
+	if out.URL.Scheme == "" {
+		out.URL.Scheme = "https"
+	}
+	out.URL.Host = st.endpoint
+	// The provider virtual-hosts on its own name and checks TLS against it.
+	out.Host = st.endpoint
+	if (out.URL.Scheme == "https" && ai.Port == 443) || (out.URL.Scheme == "http" && ai.Port == 80) {
+		out.Host = ai.Host
+	}
+	out.URL.Path, out.URL.RawPath = DefaultAIPath, ""
+	if ai.Path != "" {
+		out.URL.Path = ai.Path
+	}
+	out.Header.Set("Content-Type", "application/json")
+	st.plan.applyRequestHeaders(out.Header)
+	// Last, so that no filter or client header can replace the key.
+	out.Header.Set("Authorization", "Bearer "+ai.APIKey.Reveal())
+}
+
+// openAIError answers in the error shape OpenAI clients parse.
+func openAIError(w http.ResponseWriter, code int, msg string) {
+	type apiError struct {
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Param   *string `json:"param"`
+		Code    *string `json:"code"`
+	}
+	b, _ := json.Marshal(struct {
+		Error apiError `json:"error"`
+	}{apiError{Message: "refproxy: " + msg, Type: "invalid_request_error"}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}

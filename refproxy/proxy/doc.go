@@ -1,0 +1,22 @@
+// Package proxy owns refproxy's data plane: the http.Handler that serves one
+// listener port from the current routing table, the Gateway API filters it
+// applies, the weighted backend pick, forwarding to Service endpoints and to
+// AI providers, and the Prometheus metrics of all of that.
+//
+// A Proxy holds the current route.Table behind an atomic pointer. Install
+// swaps in a whole new table; requests already in flight finish on the table
+// they started with and new ones see the new table, so a reload never blocks
+// or drops a request. Listening, file watching and signals are not this
+// package's business (see package filemode); the admin endpoints live in
+// package admin and read Status and Registry from here.
+//
+// Answers the proxy gives itself, following the Gateway API:
+//
+//   - no matching rule: 404;
+//   - a rule with neither backendRefs nor a RequestRedirect: 500;
+//   - the share of an invalid backendRef: 500;
+//   - a Service with no ready endpoints: 503;
+//   - every weight zero: Options.AllZeroStatus (500 by default, as agentgateway
+//     answers; 503 is the other documented choice, as Kuma answers);
+//   - upstream connection failure: 502; upstream timeout: 504.
+package proxy

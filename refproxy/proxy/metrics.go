@@ -1,0 +1,112 @@
+package proxy
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/splitproof/splitproof/refproxy/route"
+)
+
+// Metric names, exported so that tests and dashboards name them once.
+const (
+	MetricRequests         = "refproxy_requests_total"
+	MetricPicks            = "refproxy_picks_total"
+	MetricUpstreamDuration = "refproxy_upstream_response_seconds"
+	MetricGeneration       = "refproxy_config_generation"
+	MetricReloads          = "refproxy_config_reloads_total"
+	MetricLastReloadOK     = "refproxy_config_last_reload_successful"
+)
+
+// metrics are the proxy's Prometheus series. Labels: route is the HTTPRoute
+// "namespace/name", rule its rule index, backend the backendRef's route.Backend
+// Name ("" when the proxy answered before picking one), code the status.
+type metrics struct {
+	requests     *prometheus.CounterVec
+	picks        *prometheus.CounterVec
+	upstreamTime *prometheus.HistogramVec
+	generation   prometheus.Gauge
+	reloads      *prometheus.CounterVec
+	lastReloadOK prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricRequests,
+			Help: "Requests answered, by HTTPRoute, rule, picked backendRef and status code.",
+		}, []string{"route", "rule", "backend", "code"}),
+		picks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricPicks,
+			Help: "Weighted picks, by HTTPRoute, rule and backendRef (invalid ones included).",
+		}, []string{"route", "rule", "backend"}),
+		upstreamTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    MetricUpstreamDuration,
+			Help:    "Time from forwarding a request to receiving the upstream response headers.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route", "rule", "backend"}),
+		generation: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: MetricGeneration,
+			Help: "Generation of the routing table being served (successful installs).",
+		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricReloads,
+			Help: "Configuration loads, by result (success or failure).",
+		}, []string{"result"}),
+		lastReloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: MetricLastReloadOK,
+			Help: "1 if the last configuration load succeeded, 0 if it was refused.",
+		}),
+	}
+	// Both results exist from the start so that rate() and alerts see zeros.
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
+	for _, c := range []prometheus.Collector{
+		m.requests, m.picks, m.upstreamTime, m.generation, m.reloads, m.lastReloadOK,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func labels(e *route.Entry, b *route.Backend) (routeName, rule, backend string) {
+	if e != nil {
+		routeName, rule = e.Route, strconv.Itoa(e.RuleIndex)
+	}
+	if b != nil {
+		backend = b.Name
+	}
+	return
+}
+
+func (m *metrics) request(e *route.Entry, b *route.Backend, code int) {
+	r, rule, be := labels(e, b)
+	m.requests.WithLabelValues(r, rule, be, codeLabel(code)).Inc()
+}
+
+func (m *metrics) pick(e *route.Entry, b *route.Backend) {
+	r, rule, be := labels(e, b)
+	m.picks.WithLabelValues(r, rule, be).Inc()
+}
+
+func (m *metrics) upstream(e *route.Entry, b *route.Backend, d time.Duration) {
+	r, rule, be := labels(e, b)
+	m.upstreamTime.WithLabelValues(r, rule, be).Observe(d.Seconds())
+}
+
+func (m *metrics) reloaded(generation uint64, err error) {
+	m.generation.Set(float64(generation))
+	if err != nil {
+		m.reloads.WithLabelValues("failure").Inc()
+		m.lastReloadOK.Set(0)
+		return
+	}
+	m.reloads.WithLabelValues("success").Inc()
+	m.lastReloadOK.Set(1)
+}

@@ -1,0 +1,326 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"syscall"
+	"time"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/splitproof/splitproof/refproxy/picker"
+	"github.com/splitproof/splitproof/refproxy/route"
+)
+
+var _ http.Handler = (*portHandler)(nil)
+
+// portHandler serves one listener port.
+type portHandler struct {
+	p    *Proxy
+	port int32
+}
+
+// reqState travels with a forwarded request (in its context) from ServeHTTP
+// to the ReverseProxy hooks, which are shared by all requests.
+type reqState struct {
+	entry    *route.Entry
+	backend  *route.Backend
+	endpoint string
+	plan     plan
+	start    time.Time
+}
+
+type stateKey struct{}
+
+func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := h.p
+	rw := &statusWriter{ResponseWriter: w}
+	var entry *route.Entry
+	if t := p.state.Load(); t != nil && t.Table != nil {
+		entry = t.Table.Lookup(h.port, r)
+	}
+	if entry == nil || entry.Rule == nil {
+		p.local(rw, http.StatusNotFound, "no route matches")
+		p.metrics.request(nil, nil, rw.code())
+		p.debug(r, h.port, nil, nil, rw.code(), "no route")
+		return
+	}
+	rule := entry.Rule
+
+	if d := ruleTimeout(rule.Timeouts); d > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
+
+	var pl plan
+	pl.add(rule.Filters)
+	rw.respHeaders = pl.respHeaders
+	if pl.redirect != nil {
+		p.redirect(rw, r, h.port, entry, pl.redirect)
+		p.metrics.request(entry, nil, rw.code())
+		p.debug(r, h.port, entry, nil, rw.code(), "redirect")
+		return
+	}
+	if len(rule.Backends) == 0 || rule.Picker == nil {
+		p.local(rw, http.StatusInternalServerError, "rule has no backendRefs")
+		p.metrics.request(entry, nil, rw.code())
+		p.debug(r, h.port, entry, nil, rw.code(), "no backendRefs")
+		return
+	}
+	i := rule.Picker.Pick()
+	if i == picker.None {
+		p.local(rw, p.allZeroStatus, "every backendRef of the rule has weight 0")
+		p.metrics.request(entry, nil, rw.code())
+		p.debug(r, h.port, entry, nil, rw.code(), "all weights zero")
+		return
+	}
+	b := rule.Backends[i]
+	p.metrics.pick(entry, b)
+
+	if len(b.Filters) > 0 {
+		pl.add(b.Filters)
+		rw.respHeaders = pl.respHeaders
+		if pl.redirect != nil {
+			p.redirect(rw, r, h.port, entry, pl.redirect)
+			p.metrics.request(entry, b, rw.code())
+			p.debug(r, h.port, entry, b, rw.code(), "redirect")
+			return
+		}
+	}
+
+	switch b.Kind {
+	case route.KindInvalid:
+		// The spec keeps an invalid backendRef's share and answers it with 500.
+		p.local(rw, http.StatusInternalServerError, "backendRef "+b.Name+" is invalid: "+b.Reason)
+	case route.KindAI:
+		st := &reqState{entry: entry, backend: b, plan: pl, start: time.Now()}
+		p.ai.serve(rw, r, st)
+	case route.KindService:
+		ep := b.NextEndpoint()
+		if ep == "" {
+			p.local(rw, http.StatusServiceUnavailable, "backend "+b.Name+" has no ready endpoints")
+			break
+		}
+		st := &reqState{entry: entry, backend: b, endpoint: ep, plan: pl, start: time.Now()}
+		p.rp.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	default:
+		p.local(rw, http.StatusInternalServerError, "backendRef "+b.Name+" has unknown kind "+string(b.Kind))
+	}
+	p.metrics.request(entry, b, rw.code())
+	p.debug(r, h.port, entry, b, rw.code(), "")
+}
+
+// rewrite builds the upstream request of a Service backend.
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	st := pr.Out.Context().Value(stateKey{}).(*reqState)
+	out := pr.Out
+	out.URL.Scheme = "http"
+	out.URL.Host = st.endpoint
+	// pr.Out.Host is the client's Host: it reaches the backend unchanged
+	// unless a URLRewrite sets a hostname.
+	st.plan.applyRewrite(out, st.entry)
+	// Keep the client's X-Forwarded-For chain and append its address, as
+	// gateways in front of other proxies do.
+	if prior, ok := pr.In.Header["X-Forwarded-For"]; ok {
+		out.Header["X-Forwarded-For"] = prior
+	}
+	pr.SetXForwarded()
+	st.plan.applyRequestHeaders(out.Header)
+}
+
+func (p *Proxy) modifyResponse(res *http.Response) error {
+	if st, ok := res.Request.Context().Value(stateKey{}).(*reqState); ok {
+		p.metrics.upstream(st.entry, st.backend, time.Since(st.start))
+	}
+	return nil
+}
+
+// errorHandler maps a failed upstream round trip to 502 or 504.
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := upstreamError(r.Context(), err)
+	if code == 0 {
+		// The client went away; nobody reads the answer. 499 is what nginx
+		// logs for this and keeps such requests apart in the metrics.
+		if sw, ok := w.(*statusWriter); ok {
+			sw.status, sw.wrote = 499, true
+		}
+		return
+	}
+	if p.logger.Enabled(r.Context(), slog.LevelWarn) {
+		name := ""
+		if st, ok := r.Context().Value(stateKey{}).(*reqState); ok {
+			name = st.backend.Name + " (" + st.endpoint + ")"
+		}
+		p.logger.Warn("upstream request failed", "backend", name, "status", code, "error", err)
+	}
+	p.local(w, code, msg)
+}
+
+// upstreamError classifies err; code 0 means the client cancelled.
+func upstreamError(ctx context.Context, err error) (int, string) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, "upstream timed out"
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return 0, ""
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return http.StatusGatewayTimeout, "upstream timed out"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, syscall.ECONNREFUSED) {
+		return http.StatusBadGateway, "upstream connect failed"
+	}
+	return http.StatusBadGateway, "upstream request failed"
+}
+
+// local writes an answer refproxy makes itself.
+func (p *Proxy) local(w http.ResponseWriter, code int, reason string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, "refproxy: "+reason+"\n")
+}
+
+func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request, port int32, e *route.Entry, f *redirectFilter) {
+	loc, code := f.location(r, port, e)
+	w.Header().Set("Location", loc)
+	w.WriteHeader(code)
+}
+
+// debug logs one request line; it costs one Enabled call when debug is off.
+func (p *Proxy) debug(r *http.Request, port int32, e *route.Entry, b *route.Backend, code int, note string) {
+	if !p.logger.Enabled(r.Context(), slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.Int("port", int(port)), slog.String("method", r.Method), slog.String("host", r.Host),
+		slog.String("path", r.URL.Path), slog.Int("status", code),
+	}
+	if e != nil {
+		attrs = append(attrs, slog.String("route", e.Route), slog.Int("rule", e.RuleIndex))
+	}
+	if b != nil {
+		attrs = append(attrs, slog.String("backend", b.Name))
+	}
+	if note != "" {
+		attrs = append(attrs, slog.String("note", note))
+	}
+	p.logger.LogAttrs(r.Context(), slog.LevelDebug, "request", attrs...)
+}
+
+// ruleTimeout is the deadline of one request under the rule's timeouts. With
+// no retries there is one backend attempt, so the tighter of request and
+// backendRequest bounds it. "0s" disables a timeout, as the spec says.
+func ruleTimeout(t *gatewayv1.HTTPRouteTimeouts) time.Duration {
+	if t == nil {
+		return 0
+	}
+	req, be := parseTimeout(t.Request), parseTimeout(t.BackendRequest)
+	switch {
+	case req == 0:
+		return be
+	case be == 0:
+		return req
+	default:
+		return min(req, be)
+	}
+}
+
+// parseTimeout reads a Gateway API duration ("10s", "1h30m", "500ms"). The
+// translator has validated it; anything unreadable counts as no timeout.
+func parseTimeout(d *gatewayv1.Duration) time.Duration {
+	if d == nil {
+		return 0
+	}
+	v, err := time.ParseDuration(string(*d))
+	if err != nil || v < 0 {
+		return 0
+	}
+	return v
+}
+
+// statusWriter records the status code for metrics and applies
+// ResponseHeaderModifier filters just before the header is sent, so they act
+// on upstream and local answers alike.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wrote       bool
+	respHeaders []headerMod
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	// Informational answers (100 Continue, 103 Early Hints) go through
+	// untouched; the final status is recorded once.
+	if code >= 200 && !w.wrote {
+		for _, m := range w.respHeaders {
+			m.apply(w.Header())
+		}
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection (deadlines, hijack).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack supports protocol upgrades (WebSocket) through ReverseProxy.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("response writer %T cannot hijack", w.ResponseWriter)
+	}
+	if !w.wrote {
+		w.status, w.wrote = http.StatusSwitchingProtocols, true
+	}
+	return hj.Hijack()
+}
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+var statusText = func() (s [600]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func codeLabel(code int) string {
+	if code >= 0 && code < len(statusText) {
+		return statusText[code]
+	}
+	return strconv.Itoa(code)
+}
