@@ -81,7 +81,7 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	power := fs.Float64("power", 0.9, "power against --delta that sets the default number of requests")
 	seed := fs.Uint64("seed", 1, "seed of the embedded refproxy's picker and of the fake provider")
 	mode := fs.String("pick-mode", string(picker.Random), "embedded refproxy's pick mode: random or smooth")
-	systemTools := fs.Bool("system-tools", false, "run the real curl and jq binaries instead of the native ones")
+	systemTools := fs.Bool("system-tools", false, "run the real curl and jq binaries instead of the native ones: their output is all that is seen (a snippet's 5xx shows only with curl -i), the embedded target then also serves 127.0.0.1:80 and :8080, and --gateway addresses are not remapped")
 	jsonOut := fs.Bool("json", false, "print the reports as JSON instead of tables")
 	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
 	plot := fs.String("plot", "", "also draw observed vs expected shares to `FILE.png` (one file per replay: FILE-<scenario>-<snippet>.png when several)")

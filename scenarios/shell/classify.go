@@ -12,6 +12,9 @@ import (
 	"github.com/itchyny/gojq"
 )
 
+// statusLine finds the last status line `curl -i` printed (after redirects).
+var statusLine = regexp.MustCompile(`(?m)^HTTP/[0-9.]+ ([0-9]{3})\b`)
+
 // Categories an iteration gets when its content cannot name one.
 const (
 	// CategoryError: no HTTP response arrived (curl failed to connect,
@@ -128,7 +131,21 @@ func (c *Classifier) Classify(it *Iteration) (string, error) {
 		case last != nil && last.Err != nil:
 			return CategoryError, last.Err
 		case c.kind != kindStatus && c.source != SourceBody:
-			// The snippet made no request: its output is all there is.
+			// The snippet made no recorded request (real curl under
+			// SystemTools, or no curl at all): its output is all there is.
+			// A status line printed by `curl -i` still tells an error apart.
+			if m := statusLine.FindSubmatch(it.Stdout); m != nil {
+				if code, _ := strconv.Atoi(string(m[1])); code >= 400 {
+					return string(m[1]), nil
+				}
+			}
+			if c.kind == kindJQ && !json.Valid(bytes.TrimSpace(it.Stdout)) {
+				// The snippet piped through its own `jq -r`: what it
+				// printed is already the value the classifier would extract.
+				if v := strings.TrimSpace(string(it.Stdout)); v != "" && !strings.Contains(v, "\n") {
+					return v, nil
+				}
+			}
 			return c.content(it.Stdout)
 		}
 		return CategoryError, errors.New("no HTTP response was recorded in this iteration")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 
 	"mvdan.cc/sh/v3/expand"
@@ -31,9 +32,11 @@ type Options struct {
 	// connections go. Nil means [curl.DefaultClient]. A transport should
 	// have compression disabled, as curl does not ask for gzip.
 	Client *http.Client
-	// SystemTools lets commands other than curl and jq run as real
-	// binaries, and lifts the filesystem restrictions for them. curl and jq
-	// stay native so that exchanges are still recorded.
+	// SystemTools runs every command as a real binary — curl and jq too —
+	// and lifts the filesystem restrictions. Nothing is recorded then but
+	// each iteration's output and curl's exit status: Client is not used,
+	// and classification reads stdout (the status line of `curl -i`, or
+	// what the snippet's own `jq -r` printed).
 	SystemTools bool
 	// Flattened says the snippet comes from a page flattened to one line
 	// and is passed through [Normalize] first.
@@ -330,6 +333,18 @@ func (r *recorder) middleware(c *curl.Runner, j *jq.Runner, logger *slog.Logger)
 					return err
 				}
 				return keep
+			case "curl", "jq":
+				if r.opts.SystemTools {
+					// The real binary: nothing is recorded but its output
+					// and exit status; a failing curl counts as no response.
+					err := next(ctx, args)
+					if code, ok := interp.IsExitStatus(err); ok && args[0] == "curl" && code != 0 {
+						r.addCurl(&curl.Outcome{Exit: int(code), Message: "curl exited with status " + strconv.Itoa(int(code))})
+					}
+					return err
+				}
+			}
+			switch args[0] {
 			case "curl":
 				out, err := c.Run(ctx, args[1:], curl.Stdio{Stdin: hc.Stdin, Stdout: hc.Stdout, Stderr: hc.Stderr})
 				if err != nil {
