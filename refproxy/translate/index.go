@@ -30,10 +30,6 @@ type index struct {
 func newIndex(set *objects.Set) (*index, error) {
 	idx := &index{
 		set:        set,
-		classes:    map[string]*gatewayv1.GatewayClass{},
-		services:   map[string]*corev1.Service{},
-		secrets:    map[string]*corev1.Secret{},
-		backends:   map[string]*agwv1alpha1.AgentgatewayBackend{},
 		namespaces: map[string]*corev1.Namespace{},
 		slices:     map[string][]*discoveryv1.EndpointSlice{},
 		grants:     map[string][]*gatewayv1beta1.ReferenceGrant{},
@@ -42,53 +38,12 @@ func newIndex(set *objects.Set) (*index, error) {
 	dup := func(kind, key string) {
 		errs = append(errs, fmt.Errorf("duplicate %s %s: each object may be defined once", kind, key))
 	}
-	for i := range set.GatewayClasses {
-		c := &set.GatewayClasses[i]
-		if _, ok := idx.classes[c.Name]; ok {
-			dup("GatewayClass", c.Name)
-		}
-		idx.classes[c.Name] = c
-	}
-	seenGW := map[string]bool{}
-	for i := range set.Gateways {
-		k := nn(set.Gateways[i].Namespace, set.Gateways[i].Name)
-		if seenGW[k] {
-			dup("Gateway", k)
-		}
-		seenGW[k] = true
-	}
-	seenRoute := map[string]bool{}
-	for i := range set.HTTPRoutes {
-		k := nn(set.HTTPRoutes[i].Namespace, set.HTTPRoutes[i].Name)
-		if seenRoute[k] {
-			dup("HTTPRoute", k)
-		}
-		seenRoute[k] = true
-	}
-	for i := range set.Services {
-		s := &set.Services[i]
-		k := nn(s.Namespace, s.Name)
-		if _, ok := idx.services[k]; ok {
-			dup("Service", k)
-		}
-		idx.services[k] = s
-	}
-	for i := range set.Secrets {
-		s := &set.Secrets[i]
-		k := nn(s.Namespace, s.Name)
-		if _, ok := idx.secrets[k]; ok {
-			dup("Secret", k)
-		}
-		idx.secrets[k] = s
-	}
-	for i := range set.Backends {
-		b := &set.Backends[i]
-		k := nn(b.Namespace, b.Name)
-		if _, ok := idx.backends[k]; ok {
-			dup("AgentgatewayBackend", k)
-		}
-		idx.backends[k] = b
-	}
+	idx.classes = indexBy(set.GatewayClasses, "GatewayClass", func(c *gatewayv1.GatewayClass) string { return c.Name }, dup)
+	_ = indexBy(set.Gateways, "Gateway", func(g *gatewayv1.Gateway) string { return nn(g.Namespace, g.Name) }, dup)
+	_ = indexBy(set.HTTPRoutes, "HTTPRoute", func(r *gatewayv1.HTTPRoute) string { return nn(r.Namespace, r.Name) }, dup)
+	idx.services = indexBy(set.Services, "Service", func(s *corev1.Service) string { return nn(s.Namespace, s.Name) }, dup)
+	idx.secrets = indexBy(set.Secrets, "Secret", func(s *corev1.Secret) string { return nn(s.Namespace, s.Name) }, dup)
+	idx.backends = indexBy(set.Backends, "AgentgatewayBackend", func(b *agwv1alpha1.AgentgatewayBackend) string { return nn(b.Namespace, b.Name) }, dup)
 	for i := range set.Namespaces {
 		n := &set.Namespaces[i]
 		idx.namespaces[n.Name] = n
@@ -107,6 +62,19 @@ func newIndex(set *objects.Set) (*index, error) {
 		idx.grants[g.Namespace] = append(idx.grants[g.Namespace], g)
 	}
 	return idx, errors.Join(errs...)
+}
+
+// indexBy maps each item's key to it, reporting keys seen twice.
+func indexBy[T any](items []T, kind string, key func(*T) string, dup func(kind, key string)) map[string]*T {
+	out := make(map[string]*T, len(items))
+	for i := range items {
+		k := key(&items[i])
+		if _, ok := out[k]; ok {
+			dup(kind, k)
+		}
+		out[k] = &items[i]
+	}
+	return out
 }
 
 // namespaceLabels returns a namespace's labels. A namespace the set does not

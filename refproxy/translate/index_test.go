@@ -1,0 +1,27 @@
+package translate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/splitproof/splitproof/refproxy/loader"
+)
+
+// TestDuplicateObjects: the same object twice (two files defining one
+// route, say) is an error naming it, not a silent last-one-wins.
+func TestDuplicateObjects(t *testing.T) {
+	doc := "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {ports: [{port: 80}]}\n"
+	first, err := loader.Decode("one.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := loader.Decode("two.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Merge(second)
+	_, err = Translate(first, Options{})
+	if err == nil || !strings.Contains(err.Error(), "duplicate Service a/s") {
+		t.Fatalf("error %v, want duplicate Service a/s", err)
+	}
+}
