@@ -12,7 +12,7 @@
 // Two modes exist because real gateways differ:
 //
 //   - Random draws independently for every pick, as Envoy and agentgateway do.
-//     The generator is counter based (SplitMix64 over an atomic counter), so a
+//     The generator is counter based (wyrand over an atomic Weyl sequence), so a
 //     run is reproducible from its seed, concurrent picks need no lock, and the
 //     k-th pick is the same whichever goroutine makes it.
 //   - Smooth is nginx's smooth weighted round robin: deterministic, and in every

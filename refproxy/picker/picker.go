@@ -133,14 +133,30 @@ func Shares(weights []int32) []float64 {
 	return out
 }
 
-// golden is SplitMix64's increment (2^64 / φ, odd).
+// golden is SplitMix64's increment (2^64 / φ, odd), used to spread seeds.
 const golden = 0x9e3779b97f4a7c15
 
-// mix64 is SplitMix64's output function (Steele, Lea, Flood 2014).
+// mix64 is SplitMix64's output function (Steele, Lea, Flood 2014); it turns
+// a seed into the generator's starting state.
 func mix64(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
+}
+
+// wyrand's constants (Wang Yi's wyhash family). Its output is one 128-bit
+// multiply of the Weyl state by itself xor a constant, folded: half the
+// latency of SplitMix64's two dependent multiplies, and it passes BigCrush
+// and PractRand as a counter-based generator.
+const (
+	wyIncrement = 0xa0761d6478bd642f
+	wyMix       = 0xe7037ed1a0b428db
+)
+
+// wyrand is the output for Weyl state s.
+func wyrand(s uint64) uint64 {
+	hi, lo := bits.Mul64(s, s^wyMix)
+	return hi ^ lo
 }
 
 // random draws with probability weight/total. The state is a Weyl sequence
@@ -205,7 +221,7 @@ func (r *random) Pick() int {
 	if r.total == 0 {
 		return None
 	}
-	x := mix64(r.state.Add(golden))
+	x := wyrand(r.state.Add(wyIncrement))
 	// Lemire's multiply-shift: the high word picks the column, the low word
 	// (uniform on a grid of step n) is mapped onto [0,total) for the threshold.
 	j, lo := bits.Mul64(x, r.n)

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The end-to-end job on a real kind cluster, with no container registry:
+#
+#   ci/kind/e2e.sh [all]   prereqs → node image → workload images → cluster →
+#                          load images → suite (conformance/e2e), then delete the
+#                          cluster and stop the dockerd it started (make e2e)
+#   ci/kind/e2e.sh images  prereqs and every image (make kind-images)
+#   ci/kind/e2e.sh cluster images, then create or reuse the cluster and load
+#                          the workload images (make kind-cluster)
+#   ci/kind/e2e.sh delete  delete the cluster, stop the dockerd it started (make kind-delete)
+#
+# Environment: KIND_NODE_IMAGE (skip the offline node image build and use this
+# one, e.g. a stock kindest/node image when online), KEEP_CLUSTER=1 (reuse a
+# running cluster and leave it, and dockerd, running), KIND_CLUSTER_NAME,
+# SPLITPROOF_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/splitproof),
+# E2E_FLAGS (extra go test flags, e.g. -ginkgo.focus=…). Prints per-phase timings.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$REPO_ROOT/ci/kind/common.sh"
+
+mode="${1:-all}"
+KUBECONFIG_FILE="$SPLITPROOF_CACHE/kubeconfig-$KIND_CLUSTER_NAME"
+T_START="$(date +%s)"
+
+finish() {
+  local rc=$?
+  if [ "$mode" = all ] && [ "${KEEP_CLUSTER:-}" != 1 ]; then
+    if [ -n "${CLUSTER_UP:-}" ]; then
+      phase_start "delete cluster"
+      bin/splitproof kind delete --name "$KIND_CLUSTER_NAME" --kubeconfig "$KUBECONFIG_FILE" >/dev/null || rc=1
+      phase_end
+    fi
+    "$REPO_ROOT/ci/kind/stop-docker.sh" || rc=1
+  fi
+  phase_summary
+  printf '  %-26s %5ss\n' total "$(( $(date +%s) - T_START ))" >&2
+  echo "cache: $SPLITPROOF_CACHE ($(du -sh "$SPLITPROOF_CACHE" 2>/dev/null | cut -f1))" >&2
+  exit "$rc"
+}
+trap finish EXIT
+
+build_images() {
+  phase_start "prereqs (docker, mmdebstrap)"
+  "$REPO_ROOT/ci/kind/prereqs.sh"
+  phase_end
+
+  if [ -n "${KIND_NODE_IMAGE:-}" ]; then
+    NODE_IMAGE="$KIND_NODE_IMAGE"
+    echo "node image from KIND_NODE_IMAGE: $NODE_IMAGE" >&2
+  else
+    phase_start "node image"
+    NODE_IMAGE="$("$REPO_ROOT/ci/kind/node-image.sh")"
+    phase_end
+    # The kubectl matching the cluster, built with the node image.
+    local k8s_tool
+    k8s_tool="$("$REPO_ROOT/ci/kind/tools.sh" kubernetes)"
+    read -r _ k8s_bin <<<"$k8s_tool"
+    export PATH="$k8s_bin:$PATH"
+  fi
+  export KIND_NODE_IMAGE="$NODE_IMAGE"
+
+  phase_start "workload images"
+  local built
+  built="$("$REPO_ROOT/ci/kind/workload-images.sh")"
+  mapfile -t WORKLOAD_IMAGES <<<"$built"
+  phase_end
+  printf '  %s\n' "$NODE_IMAGE" "${WORKLOAD_IMAGES[@]}" >&2
+}
+
+bring_up_cluster() {
+  phase_start "build bin/splitproof"
+  "$REPO_ROOT/ci/build.sh" >/dev/null
+  phase_end
+  phase_start "cluster (create or reuse)"
+  bin/splitproof kind create --reuse --name "$KIND_CLUSTER_NAME" --image "$NODE_IMAGE" --kubeconfig "$KUBECONFIG_FILE"
+  CLUSTER_UP=1
+  phase_end
+  phase_start "load workload images"
+  bin/splitproof kind load --name "$KIND_CLUSTER_NAME" --kubeconfig "$KUBECONFIG_FILE" "${WORKLOAD_IMAGES[@]}"
+  phase_end
+}
+
+case "$mode" in
+  images) build_images ;;
+  cluster)
+    build_images
+    bring_up_cluster
+    echo "export KUBECONFIG=$KUBECONFIG_FILE" ;;
+  delete)
+    phase_start "delete cluster"
+    [ -x bin/splitproof ] || "$REPO_ROOT/ci/build.sh" >/dev/null
+    if docker info >/dev/null 2>&1; then
+      bin/splitproof kind delete --name "$KIND_CLUSTER_NAME" --kubeconfig "$KUBECONFIG_FILE"
+    fi
+    phase_end
+    "$REPO_ROOT/ci/kind/stop-docker.sh" ;;
+  all)
+    build_images
+    bring_up_cluster
+    phase_start "e2e suite"
+    # The script owns the cluster's lifetime: the suite reuses it (and leaves it).
+    KEEP_CLUSTER=1 E2E_KUBECONFIG="$KUBECONFIG_FILE" E2E_IMAGES="${WORKLOAD_IMAGES[*]}" \
+      go test -tags e2e -count=1 -timeout 30m ./conformance/e2e/ -ginkgo.v ${E2E_FLAGS:-}
+    phase_end ;;
+  *) echo "usage: ci/kind/e2e.sh [all|images|cluster|delete]" >&2; exit 2 ;;
+esac
