@@ -99,7 +99,7 @@ case "$mode" in
     phase_start "e2e suite"
     # The script owns the cluster's lifetime: the suite reuses it (and leaves it).
     KEEP_CLUSTER=1 E2E_KUBECONFIG="$KUBECONFIG_FILE" E2E_IMAGES="${WORKLOAD_IMAGES[*]}" \
-      go test -tags e2e -count=1 -timeout 30m ./conformance/e2e/ -ginkgo.v ${E2E_FLAGS:-}
+      go test -tags e2e -count=1 -timeout 30m -v ./conformance/e2e/ -ginkgo.v ${E2E_FLAGS:-}
     phase_end ;;
   *) echo "usage: ci/kind/e2e.sh [all|images|cluster|delete]" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	kindlog "sigs.k8s.io/kind/pkg/log"
 )
@@ -17,10 +18,13 @@ var (
 	_ kindlog.InfoLogger = kindInfoLogger{}
 )
 
-func (k kindLogger) Warn(msg string)                   { k.l.Warn(msg) }
-func (k kindLogger) Warnf(format string, args ...any)  { k.l.Warn(fmt.Sprintf(format, args...)) }
-func (k kindLogger) Error(msg string)                  { k.l.Error(msg) }
-func (k kindLogger) Errorf(format string, args ...any) { k.l.Error(fmt.Sprintf(format, args...)) }
+func (k kindLogger) Warn(msg string)                   { k.l.Warn(trim(msg)) }
+func (k kindLogger) Warnf(format string, args ...any)  { k.l.Warn(trim(fmt.Sprintf(format, args...))) }
+func (k kindLogger) Error(msg string)                  { k.l.Error(trim(msg)) }
+func (k kindLogger) Errorf(format string, args ...any) { k.l.Error(trim(fmt.Sprintf(format, args...))) }
+
+// trim drops the line breaks and padding kind writes for its terminal spinner.
+func trim(msg string) string { return strings.TrimSpace(msg) }
 func (k kindLogger) V(level kindlog.Level) kindlog.InfoLogger {
 	lvl := slog.LevelInfo
 	if level > 0 {
@@ -35,8 +39,8 @@ type kindInfoLogger struct {
 }
 
 // kind's interface carries no context, hence context.Background.
-func (k kindInfoLogger) Info(msg string) { k.l.Log(context.Background(), k.level, msg) }
+func (k kindInfoLogger) Info(msg string) { k.l.Log(context.Background(), k.level, trim(msg)) }
 func (k kindInfoLogger) Infof(format string, args ...any) {
-	k.l.Log(context.Background(), k.level, fmt.Sprintf(format, args...))
+	k.l.Log(context.Background(), k.level, trim(fmt.Sprintf(format, args...)))
 }
 func (k kindInfoLogger) Enabled() bool { return k.l.Enabled(context.Background(), k.level) }
