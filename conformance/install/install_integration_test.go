@@ -1,0 +1,337 @@
+//go:build integration
+
+package install
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/splitproof/splitproof/internal/apiservertest"
+	"github.com/splitproof/splitproof/refproxy/controller"
+	"github.com/splitproof/splitproof/refproxy/proxy"
+)
+
+// TestAPIServer checks the manifests against a real kube-apiserver with
+// the embedded CRDs installed (one server for all subtests: start-up is the
+// slow part).
+func TestAPIServer(t *testing.T) {
+	srv := apiservertest.MustStart(t, apiservertest.Options{CRDs: []string{"crds"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	kube := kubernetes.NewForConfigOrDie(srv.Config)
+	// Admission refuses objects in a namespace that does not exist, so the
+	// namespace is really created; everything else is only dry-run first.
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &applier{
+		mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
+		dyn:    dynamic.NewForConfigOrDie(srv.Config),
+	}
+
+	// Server-side apply with dryRun=All: schema validation (CRD schemas and
+	// CEL rules included), defaulting and admission run; nothing is stored.
+	for _, p := range []Profile{Doc, Conformance} {
+		t.Run("dry-run/"+p.String(), func(t *testing.T) {
+			kinds := map[string]bool{}
+			for _, o := range MustObjects(t, p) {
+				kinds[o.GetKind()] = true
+				if err := a.apply(ctx, o, true); err != nil {
+					t.Error(err)
+				}
+			}
+			for _, k := range []string{"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "GatewayClass", "Gateway", "Deployment", "Service"} {
+				if !kinds[k] {
+					t.Errorf("no %s was validated", k)
+				}
+			}
+		})
+	}
+
+	t.Run("rbac", func(t *testing.T) { testRBAC(ctx, t, srv.Config, a) })
+}
+
+type applier struct {
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+	dyn    *dynamic.DynamicClient
+}
+
+func (a *applier) apply(ctx context.Context, o *unstructured.Unstructured, dryRun bool) error {
+	gvk := o.GroupVersionKind()
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return fmt.Errorf("%s %s: no REST mapping: %w", gvk, o.GetName(), err)
+	}
+	var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
+	switch {
+	case m.Scope.Name() == "namespace" && o.GetNamespace() == "":
+		return fmt.Errorf("%s %s: namespaced, but the manifest names no namespace", gvk.Kind, o.GetName())
+	case m.Scope.Name() == "namespace":
+		ri = a.dyn.Resource(m.Resource).Namespace(o.GetNamespace())
+	case o.GetNamespace() != "":
+		return fmt.Errorf("%s %s: cluster-scoped, but the manifest names namespace %s", gvk.Kind, o.GetName(), o.GetNamespace())
+	}
+	body, err := json.Marshal(o.Object)
+	if err != nil {
+		return err
+	}
+	po := metav1.PatchOptions{FieldManager: "splitproof-install-test", Force: new(true)}
+	if dryRun {
+		po.DryRun = []string{metav1.DryRunAll}
+	}
+	if _, err := ri.Patch(ctx, o.GetName(), types.ApplyPatchType, body, po); err != nil {
+		return fmt.Errorf("server-side apply (dry run %v) of %s %s/%s: %w", dryRun, gvk.Kind, o.GetNamespace(), o.GetName(), err)
+	}
+	return nil
+}
+
+// request is what RBAC authorizes: verb, API group, resource, subresource.
+type request struct{ verb, group, resource, sub string }
+
+// recorder notes the request of every API call made through it.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen map[request]bool
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if rq, ok := parseRequest(req); ok {
+		r.mu.Lock()
+		r.seen[rq] = true
+		r.mu.Unlock()
+	}
+	return r.next.RoundTrip(req)
+}
+
+// parseRequest maps a resource request to its RBAC terms (as the API
+// server's RequestInfo does): /api/v1/... is the core group;
+// /apis/GROUP/VERSION/... the rest; an optional namespaces/NS prefix; GET
+// of a collection is list (watch with ?watch=true), of one object get.
+func parseRequest(req *http.Request) (request, bool) {
+	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
+	var group string
+	switch {
+	case len(parts) >= 3 && parts[0] == "api":
+		parts = parts[2:]
+	case len(parts) >= 4 && parts[0] == "apis":
+		group, parts = parts[1], parts[3:]
+	default:
+		return request{}, false // discovery, /version, health
+	}
+	if len(parts) >= 3 && parts[0] == "namespaces" {
+		parts = parts[2:]
+	}
+	rq := request{group: group, resource: parts[0]}
+	named := len(parts) >= 2
+	if len(parts) >= 3 {
+		rq.sub = parts[2]
+	}
+	switch req.Method {
+	case http.MethodGet:
+		switch {
+		case req.URL.Query().Get("watch") == "true" || req.URL.Query().Get("watch") == "1":
+			rq.verb = "watch"
+		case named:
+			rq.verb = "get"
+		default:
+			rq.verb = "list"
+		}
+	case http.MethodPut:
+		rq.verb = "update"
+	case http.MethodPatch:
+		rq.verb = "patch"
+	case http.MethodPost:
+		rq.verb = "create"
+	case http.MethodDelete:
+		rq.verb = "delete"
+	default:
+		rq.verb = strings.ToLower(req.Method)
+	}
+	return rq, true
+}
+
+func allowed(rules []rbacv1.PolicyRule, rq request) bool {
+	res := rq.resource
+	if rq.sub != "" {
+		res += "/" + rq.sub
+	}
+	for _, r := range rules {
+		if slices.Contains(r.APIGroups, rq.group) && slices.Contains(r.Resources, res) && slices.Contains(r.Verbs, rq.verb) {
+			return true
+		}
+	}
+	return false
+}
+
+// testRBAC installs the Doc profile for real, runs the controller as the
+// Deployment does (same Gateways and address Service) against the API
+// server, waits until it has written the status of the GatewayClass, both
+// Gateways and a route, and checks that every request it made is granted by
+// the ClusterRole. (The test server authorizes everything, so the check is
+// done here, rule by rule.)
+func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
+	objs := MustObjects(t, Doc)
+	var rules []rbacv1.PolicyRule
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" || o.GroupVersionKind().Group == "admissionregistration.k8s.io" {
+			continue // installed by apiservertest
+		}
+		if err := a.apply(ctx, o, false); err != nil {
+			t.Fatal(err)
+		}
+		if o.GetKind() == "ClusterRole" {
+			var cr rbacv1.ClusterRole
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &cr); err != nil {
+				t.Fatal(err)
+			}
+			rules = cr.Rules
+		}
+	}
+	if len(rules) == 0 {
+		t.Fatal("no ClusterRole in the manifests")
+	}
+	route := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+		"metadata": map[string]any{"name": "r", "namespace": Namespace},
+		"spec": map[string]any{
+			"parentRefs": []any{map[string]any{"name": "http"}},
+			"rules":      []any{map[string]any{"backendRefs": []any{map[string]any{"name": "missing", "port": int64(80)}}}},
+		},
+	}}
+	if err := a.apply(ctx, route, false); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := &recorder{seen: map[request]bool{}}
+	ccfg := rest.CopyConfig(cfg)
+	ccfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { rec.next = rt; return rec })
+	p, err := proxy.New(proxy.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl, err := controller.New(ccfg, controller.Options{
+		Proxy:     p,
+		Gateways:  []types.NamespacedName{{Namespace: Namespace, Name: "http"}, {Namespace: Namespace, Name: "agentgateway-proxy"}},
+		Addresses: controller.ServiceAddresses(types.NamespacedName{Namespace: Namespace, Name: ProxyService}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- ctl.Start(cctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("controller: %v", err)
+		}
+	}()
+
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	svc, err := kube.CoreV1().Services(Namespace).Get(ctx, ProxyService, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	gvr := func(res string) dynamic.NamespaceableResourceInterface {
+		return dyn.Resource(gatewayv1.SchemeGroupVersion.WithResource(res))
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var pending []string
+		gc, err := gvr("gatewayclasses").Get(ctx, GatewayClassName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, _, _ := unstructured.NestedSlice(gc.Object, "status", "conditions"); !hasTrue(c, "Accepted") {
+			pending = append(pending, "GatewayClass Accepted")
+		}
+		for _, name := range []string{"http", "agentgateway-proxy"} {
+			gw, err := gvr("gateways").Namespace(Namespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			addrs, _, _ := unstructured.NestedSlice(gw.Object, "status", "addresses")
+			if len(addrs) != 1 || addrs[0].(map[string]any)["value"] != svc.Spec.ClusterIP {
+				pending = append(pending, fmt.Sprintf("Gateway %s addresses %v, want Service %s's ClusterIP %s", name, addrs, ProxyService, svc.Spec.ClusterIP))
+			}
+		}
+		r, err := gvr("httproutes").Namespace(Namespace).Get(ctx, "r", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if parents, _, _ := unstructured.NestedSlice(r.Object, "status", "parents"); len(parents) != 1 {
+			pending = append(pending, fmt.Sprintf("HTTPRoute parents %v", parents))
+		}
+		if len(pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("controller did not write status: %v", pending)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var denied, seen []string
+	for rq := range rec.seen {
+		s := fmt.Sprintf("%s %s/%s", rq.verb, rq.group, rq.resource)
+		if rq.sub != "" {
+			s += "/" + rq.sub
+		}
+		seen = append(seen, s)
+		if !allowed(rules, rq) {
+			denied = append(denied, s)
+		}
+	}
+	slices.Sort(seen)
+	t.Logf("controller requests: %v", seen)
+	if len(denied) > 0 {
+		slices.Sort(denied)
+		t.Errorf("the ClusterRole does not grant: %v", denied)
+	}
+	for _, must := range []string{"update gateway.networking.k8s.io/gateways/status", "watch /services"} {
+		if !slices.Contains(seen, must) {
+			t.Errorf("no %q request recorded: the recorder is not on the controller's path", must)
+		}
+	}
+}
+
+func hasTrue(conds []any, typ string) bool {
+	for _, c := range conds {
+		m := c.(map[string]any)
+		if m["type"] == typ && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
