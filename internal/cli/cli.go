@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 )
@@ -189,14 +188,4 @@ func ParseFlags(fs *flag.FlagSet, args []string) error {
 		return BadInput(err)
 	}
 	return nil
-}
-
-// sortedKeys is a small helper for deterministic output of maps.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

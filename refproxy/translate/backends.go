@@ -24,6 +24,12 @@ const (
 	SecretKey = "Authorization"
 )
 
+// ProviderKey is the API key held in a Secret's Authorization value, as
+// agentgateway reads it: surrounding space and a leading "Bearer " removed.
+func ProviderKey(value []byte) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(value)), "Bearer "))
+}
+
 // backend resolves one backendRef. Failures become KindInvalid backends
 // that keep their weight: the proxy answers 500 for their share.
 func (t *translator) backend(r *gatewayv1.HTTPRoute, ref *gatewayv1.HTTPBackendRef) *route.Backend {
@@ -174,7 +180,7 @@ func (t *translator) aiBackend(b *route.Backend, ns, name string, invalid invali
 			return invalid(gatewayv1.RouteReasonBackendNotFound, "AgentgatewayBackend %s/%s: Secret %s has no %q key", ns, name, sref, SecretKey)
 		}
 		ai.SecretRef = sref
-		ai.APIKey = route.Secret(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(key)), "Bearer ")))
+		ai.APIKey = route.Secret(ProviderKey(key))
 	}
 	b.Kind = route.KindAI
 	b.AI = ai

@@ -25,3 +25,18 @@ func TestDuplicateObjects(t *testing.T) {
 		t.Fatalf("error %v, want duplicate Service a/s", err)
 	}
 }
+
+func TestProviderKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"Bearer sk-1":     "sk-1",
+		"  Bearer sk-2\n": "sk-2",
+		"sk-3":            "sk-3",
+		"bearer sk-4":     "bearer sk-4", // agentgateway strips the exact prefix only
+		"Bearer Bearer x": "Bearer x",
+		"":                "",
+	} {
+		if got := ProviderKey([]byte(in)); got != want {
+			t.Errorf("ProviderKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +91,7 @@ func Start(ctx context.Context, s *scenarios.Scenario, opts Options) (t *Target,
 		return nil, err
 	}
 	t.set = set
-	for _, svc := range sortedKeys(s.Embedded.Helloworld) {
+	for _, svc := range slices.Sorted(maps.Keys(s.Embedded.Helloworld)) {
 		if err := t.startHelloworld(svc, s.Embedded.Helloworld[svc]); err != nil {
 			return nil, err
 		}
@@ -141,7 +143,7 @@ func (t *Target) compile(step int) (*route.Table, error) {
 	set.EndpointSlices = append(set.EndpointSlices, t.slices...)
 	for i := range set.Backends {
 		b := &set.Backends[i]
-		if b.Spec.AI != nil && contains(t.aiBackends, b.Namespace+"/"+b.Name) {
+		if b.Spec.AI != nil && slices.Contains(t.aiBackends, b.Namespace+"/"+b.Name) {
 			b.Spec.AI.Provider.Host = t.aiHost
 			b.Spec.AI.Provider.Port = t.aiPort
 			b.Spec.AI.Provider.Path = "/v1/chat/completions"
@@ -263,7 +265,7 @@ func (t *Target) startFakeOpenAI(backends []string) error {
 	var matched int
 	for i := range t.set.Backends {
 		b := &t.set.Backends[i]
-		if !contains(backends, b.Namespace+"/"+b.Name) {
+		if !slices.Contains(backends, b.Namespace+"/"+b.Name) {
 			continue
 		}
 		matched++
@@ -271,7 +273,7 @@ func (t *Target) startFakeOpenAI(backends []string) error {
 			return fmt.Errorf("embedded.fakeopenai: AgentgatewayBackend %s/%s has no spec.ai", b.Namespace, b.Name)
 		}
 		if pol := b.Spec.Policies; pol != nil && pol.Auth != nil && pol.Auth.SecretRef != nil {
-			if k := t.secretKey(b.Namespace, pol.Auth.SecretRef.Name); k != "" && !contains(keys, k) {
+			if k := t.secretKey(b.Namespace, pol.Auth.SecretRef.Name); k != "" && !slices.Contains(keys, k) {
 				keys = append(keys, k)
 			}
 		}
@@ -298,8 +300,7 @@ func (t *Target) startFakeOpenAI(backends []string) error {
 func (t *Target) secretKey(ns, name string) string {
 	for _, s := range t.set.Secrets {
 		if s.Namespace == ns && s.Name == name {
-			k := strings.TrimSpace(string(s.Data[translate.SecretKey]))
-			return strings.TrimSpace(strings.TrimPrefix(k, "Bearer "))
+			return translate.ProviderKey(s.Data[translate.SecretKey])
 		}
 	}
 	return ""
@@ -353,25 +354,3 @@ func (t *Target) Close() error {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}

@@ -370,20 +370,14 @@ func first(xs ...float64) float64 {
 // plannedRequests is the n at which the fixed-n test has the target power,
 // at least 100 so the intervals say something even for a single backend.
 func plannedRequests(shares []float64, alpha, delta, target float64) (int, error) {
-	positive := 0
-	for _, p := range shares {
-		if p > 0 {
-			positive++
-		}
-	}
-	if positive < 2 {
-		return 100, nil
-	}
 	var ps []float64
 	for _, p := range shares {
 		if p > 0 {
 			ps = append(ps, p)
 		}
+	}
+	if len(ps) < 2 {
+		return 100, nil
 	}
 	n, err := sim.SampleSize(ps, alpha, delta, target)
 	if err != nil {
