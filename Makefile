@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
-.PHONY: help build test demo bench fuzz e2e lint kind-images kind-cluster kind-delete generate integration
+.PHONY: help build test demo bench fuzz e2e lint kind-images kind-cluster kind-delete generate integration conformance
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ integration: ## controller-mode tests against a real etcd + kube-apiserver built
 
 e2e: ## the end-to-end suite on a kind cluster built with no registry (docs/kind.md)
 	@ci/kind/e2e.sh all
+
+conformance: ## only the upstream Gateway API conformance suite, on the kind cluster (left running)
+	@KEEP_CLUSTER=1 ci/kind/e2e.sh conformance
 
 kind-images: ## build the offline kind node image and the workload images (cached)
 	@ci/kind/e2e.sh images

@@ -2,8 +2,14 @@
 # The end-to-end job on a real kind cluster, with no container registry:
 #
 #   ci/kind/e2e.sh [all]   prereqs → node image → workload images → cluster →
-#                          load images → suite (conformance/e2e), then delete the
-#                          cluster and stop the dockerd it started (make e2e)
+#                          load images → suite (conformance/e2e: the sample app
+#                          and the doc's examples) → the upstream Gateway API
+#                          conformance suite (conformance/gatewayapi), then
+#                          delete the cluster and stop the dockerd it started
+#                          (make e2e)
+#   ci/kind/e2e.sh conformance
+#                          images, cluster, then only the conformance suite,
+#                          leaving the cluster running (make conformance)
 #   ci/kind/e2e.sh images  prereqs and every image (make kind-images)
 #   ci/kind/e2e.sh cluster images, then create or reuse the cluster and load
 #                          the workload images (make kind-cluster)
@@ -13,7 +19,9 @@
 # one, e.g. a stock kindest/node image when online), KEEP_CLUSTER=1 (reuse a
 # running cluster and leave it, and dockerd, running), KIND_CLUSTER_NAME,
 # SPLITPROOF_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/splitproof),
-# E2E_FLAGS (extra go test flags, e.g. -ginkgo.focus=…). Prints per-phase timings.
+# E2E_FLAGS (extra go test flags, e.g. -ginkgo.focus=…), CONFORMANCE_FLAGS
+# (extra flags, e.g. -run-test=HTTPRouteWeight after -args). Prints per-phase
+# timings; the conformance report lands in out/conformance/.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$REPO_ROOT/ci/kind/common.sh"
 
@@ -79,6 +87,29 @@ bring_up_cluster() {
   phase_end
 }
 
+run_e2e_suite() {
+  phase_start "e2e suite"
+  # The script owns the cluster's lifetime: the suite reuses it (and leaves it).
+  # Called under `||`, where errexit is off: the status is kept by hand.
+  local status=0
+  KEEP_CLUSTER=1 E2E_KUBECONFIG="$KUBECONFIG_FILE" E2E_IMAGES="${WORKLOAD_IMAGES[*]}" \
+    go test -tags e2e -count=1 -timeout 30m -v ./conformance/e2e/ -ginkgo.v ${E2E_FLAGS:-} || status=$?
+  phase_end
+  return "$status"
+}
+
+run_conformance() {
+  phase_start "Gateway API conformance suite"
+  # The test installs the Conformance profile and serves LoadBalancers itself.
+  local status=0
+  KUBECONFIG="$KUBECONFIG_FILE" SPLITPROOF_VERSION="$(git describe --always --dirty 2>/dev/null || echo dev)" \
+    go test -tags conformance -count=1 -timeout 60m -v ./conformance/gatewayapi/ \
+    -run TestGatewayAPIConformance ${CONFORMANCE_FLAGS:-} || status=$?
+  phase_end
+  go run ./conformance/gatewayapi/summary out/conformance/*.yaml >&2 || true
+  return "$status"
+}
+
 case "$mode" in
   images) build_images ;;
   cluster)
@@ -96,10 +127,14 @@ case "$mode" in
   all)
     build_images
     bring_up_cluster
-    phase_start "e2e suite"
-    # The script owns the cluster's lifetime: the suite reuses it (and leaves it).
-    KEEP_CLUSTER=1 E2E_KUBECONFIG="$KUBECONFIG_FILE" E2E_IMAGES="${WORKLOAD_IMAGES[*]}" \
-      go test -tags e2e -count=1 -timeout 30m -v ./conformance/e2e/ -ginkgo.v ${E2E_FLAGS:-}
-    phase_end ;;
-  *) echo "usage: ci/kind/e2e.sh [all|images|cluster|delete]" >&2; exit 2 ;;
+    # Both suites run even when the first fails; the exit code is the worst.
+    rc=0
+    run_e2e_suite || rc=1
+    run_conformance || rc=1
+    exit "$rc" ;;
+  conformance)
+    build_images
+    bring_up_cluster
+    run_conformance ;;
+  *) echo "usage: ci/kind/e2e.sh [all|images|cluster|conformance|delete]" >&2; exit 2 ;;
 esac

@@ -23,7 +23,7 @@ build_tool() {
   local name="$1" dir="$REPO_ROOT/ci/tools/$1" ldflags="-s -w" pattern=.
   case "$name" in
     kubernetes) ldflags="$(k8s_ldflags)"; pattern=tool ;;
-    coredns|cri-tools|echo-basic|controller-gen) pattern=tool ;;
+    coredns|coredns-conformance|cri-tools|echo-basic|controller-gen) pattern=tool ;;
   esac
   [ "$name" = cri-tools ] && ldflags+=" -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION"
   local key out

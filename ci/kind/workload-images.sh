@@ -9,6 +9,7 @@
 #   docker.io/istio/tcp-echo-server:1.2          splitproof tcp-echo PORTS PREFIX
 #   splitproof/splitproof:dev                    splitproof SUBCOMMAND… (proxy, fakeopenai)
 #   registry.k8s.io/gateway-api/echo-basic:…     the conformance echo server
+#   registry.k8s.io/coredns/coredns:v1.12.2      the conformance suite's UDP backend
 #
 # Prints the image names on stdout, one a line.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -22,6 +23,8 @@ if ! docker image inspect "$slim_image" >/dev/null 2>&1; then
 fi
 echo_tool="$("$REPO_ROOT/ci/kind/tools.sh" echo-basic)"
 read -r _ echo_dir <<<"$echo_tool"
+coredns_tool="$("$REPO_ROOT/ci/kind/tools.sh" coredns-conformance)"
+read -r _ coredns_dir <<<"$coredns_tool"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -54,3 +57,6 @@ image curlimages/curl:7.83.1 "" '["curl"]'
 for tag in v1.5.1 v1.6.0-dev.2 v1.6.0-dev.3; do
   image "registry.k8s.io/gateway-api/echo-basic:$tag" "$echo_dir/echo-basic" '["/usr/local/bin/echo-basic"]'
 done
+# The suite's base manifests run CoreDNS v1.12.2 with `-conf /root/Corefile`
+# (the node image's own CoreDNS is the cluster DNS, v1.12.1).
+image registry.k8s.io/coredns/coredns:v1.12.2 "$coredns_dir/coredns" '["/usr/local/bin/coredns"]'

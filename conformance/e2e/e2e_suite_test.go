@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/splitproof/splitproof/conformance/cluster"
+	"github.com/splitproof/splitproof/conformance/lb"
 )
 
 // The suite's knobs, all from the environment so `make e2e` and CI set them:
@@ -26,7 +27,8 @@ import (
 //	KIND_NODE_IMAGE    node image (empty: kind's default stock image)
 //	KIND_CLUSTER_NAME  cluster name (default "splitproof")
 //	KEEP_CLUSTER=1     reuse a running cluster and leave it running afterwards
-//	E2E_IMAGES         space-separated local images to load (default: the sample app's)
+//	E2E_IMAGES         space-separated local images to load (default: the sample
+//	                   app's and splitproof/splitproof:dev)
 //	E2E_KUBECONFIG     where the kubeconfig is written (default: a temporary file)
 var (
 	testCluster *cluster.Cluster
@@ -34,14 +36,19 @@ var (
 	clientset   *kubernetes.Clientset
 	keepCluster = os.Getenv("KEEP_CLUSTER") == "1"
 	repoRoot    string
+	// lbStop ends the host-side LoadBalancer controller and returns its
+	// Run error (its routes are removed by then).
+	lbStop func() error
 )
 
-// sampleAppImages are the images helloworld.yaml names, built by
+// sampleAppImages are the images helloworld.yaml names and the splitproof
+// image refproxy and the fake provider run from, built by
 // ci/kind/workload-images.sh.
 var sampleAppImages = []string{
 	"docker.io/istio/examples-helloworld-v1:latest",
 	"curlimages/curl:7.83.1",
 	"docker.io/istio/tcp-echo-server:1.2",
+	"splitproof/splitproof:dev",
 }
 
 func TestE2E(t *testing.T) {
@@ -58,7 +65,41 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	clientset, err = kubernetes.NewForConfig(restConfig)
 	Expect(err).NotTo(HaveOccurred())
 	repoRoot = mustRepoRoot()
+	startLB()
 }, NodeTimeout(10*time.Minute))
+
+// startLB runs conformance/lb beside the cluster for the whole suite, so
+// Services of type LoadBalancer get an address the host reaches, as the
+// doc's INGRESS_GW_ADDRESS expects of a real cloud.
+func startLB() {
+	GinkgoHelper()
+	network := os.Getenv("KIND_EXPERIMENTAL_DOCKER_NETWORK")
+	if network == "" {
+		network = "kind"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	opts, err := lb.KindOptions(ctx, network, testCluster.Name)
+	if err != nil {
+		cancel()
+		Fail(err.Error())
+	}
+	opts.Client = clientset
+	opts.Logger = slog.New(slog.NewTextHandler(GinkgoWriter, nil)).With("component", "lb")
+	if os.Geteuid() != 0 {
+		opts.Router = lb.IPRoute{Command: []string{"sudo", "-n"}}
+	}
+	c, err := lb.New(opts)
+	if err != nil {
+		cancel()
+		Fail(err.Error())
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	lbStop = func() error {
+		cancel()
+		return <-done
+	}
+}
 
 func setUp(ctx context.Context) {
 	logger := slog.New(slog.NewTextHandler(GinkgoWriter, nil))
@@ -87,6 +128,9 @@ func setUp(ctx context.Context) {
 }
 
 var _ = AfterSuite(func() {
+	if lbStop != nil {
+		Expect(lbStop()).To(Succeed(), "stop the LoadBalancer controller and remove its routes")
+	}
 	if testCluster == nil || keepCluster {
 		return
 	}

@@ -42,19 +42,7 @@ var _ = Describe("the sample app (helloworld.yaml)", Ordered, func() {
 	}, NodeTimeout(3*time.Minute))
 
 	It("runs three pods with all three containers Running and Ready", func(ctx SpecContext) {
-		Eventually(func(g Gomega) {
-			pods, err := clientset.CoreV1().Pods(helloworldNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app=helloworld"})
-			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(pods.Items).To(HaveLen(3))
-			for _, pod := range pods.Items {
-				g.Expect(pod.Status.Phase).To(Equal(corev1.PodRunning), "pod %s", pod.Name)
-				g.Expect(pod.Status.ContainerStatuses).To(HaveLen(3), "pod %s", pod.Name)
-				for _, cs := range pod.Status.ContainerStatuses {
-					g.Expect(cs.Ready).To(BeTrue(), "pod %s container %s: %+v", pod.Name, cs.Name, cs.State)
-				}
-				g.Expect(podReady(&pod)).To(BeTrue(), "pod %s Ready condition", pod.Name)
-			}
-		}).WithContext(ctx).WithTimeout(4 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+		Eventually(func(g Gomega) { helloworldPodsReady(ctx, g) }).WithContext(ctx).WithTimeout(4 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 	}, SpecTimeout(5*time.Minute))
 
 	It("answers /hello of each version through its Service from a pod's curl container", func(ctx SpecContext) {

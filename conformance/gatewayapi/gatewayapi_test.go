@@ -3,15 +3,24 @@
 package gatewayapi
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/gateway-api/conformance"
 	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
 
 	"github.com/splitproof/splitproof/conformance/install"
+	"github.com/splitproof/splitproof/conformance/lb"
 )
 
 // Environment variables of the run.
@@ -20,6 +29,11 @@ const (
 	EnvReport = "SPLITPROOF_CONFORMANCE_REPORT"
 	// EnvVersion is the refproxy version named in the report ("dev" when unset).
 	EnvVersion = "SPLITPROOF_VERSION"
+	// EnvKindCluster names the kind cluster whose LoadBalancer Services the
+	// run serves with conformance/lb ("splitproof" when unset); EnvNoLB=1
+	// leaves LoadBalancers to something already running in the cluster.
+	EnvKindCluster = "KIND_CLUSTER_NAME"
+	EnvNoLB        = "SPLITPROOF_NO_LB"
 )
 
 // skipTests are the suite's tests not run, by ShortName, each with the
@@ -71,5 +85,92 @@ func TestGatewayAPIConformance(t *testing.T) {
 	}
 	opts.ReportOutputPath = report
 
+	prepare(t, opts.RestConfig)
+	start := time.Now()
 	conformance.RunConformanceWithOptions(t, opts)
+	t.Logf("conformance suite ran in %s; report: %s", time.Since(start).Round(time.Second), report)
+}
+
+// prepare installs the Conformance profile (the doc's proxy, and the
+// provisioner that gives each Gateway the suite creates a refproxy of its
+// own), waits until both Deployments are Available, and serves the
+// cluster's LoadBalancer Services from this host for the test's lifetime.
+func prepare(t *testing.T, cfg *rest.Config) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := install.Install(ctx, cfg, install.Conformance); err != nil {
+		t.Fatalf("install the Conformance profile: %v", err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv(EnvNoLB) != "1" {
+		startLB(t, kube)
+	}
+	for _, name := range []string{install.ProxyDeployment, install.ProvisionerDeployment} {
+		if err := waitAvailable(ctx, kube, install.Namespace, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func startLB(t *testing.T, kube kubernetes.Interface) {
+	t.Helper()
+	name := os.Getenv(EnvKindCluster)
+	if name == "" {
+		name = "splitproof"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	opts, err := lb.KindOptions(ctx, "kind", name)
+	if err != nil {
+		cancel()
+		t.Fatalf("LoadBalancer for kind cluster %s (set %s=1 if the cluster has its own): %v", name, EnvNoLB, err)
+	}
+	opts.Client = kube
+	opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	c, err := lb.New(opts)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("LoadBalancer: %v", err)
+		}
+	})
+}
+
+// testWriter logs through t until the test ends (lb logs from goroutines).
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+func waitAvailable(ctx context.Context, kube kubernetes.Interface, ns, name string) error {
+	var last string
+	for {
+		d, err := kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			for _, c := range d.Status.Conditions {
+				if c.Type == appsv1.DeploymentAvailable && c.Status == "True" && d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == d.Status.Replicas {
+					return nil
+				}
+			}
+			last = fmt.Sprintf("%+v", d.Status.Conditions)
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("Deployment %s/%s not Available: %s", ns, name, last)
+		case <-time.After(time.Second):
+		}
+	}
 }

@@ -31,6 +31,8 @@ const (
 	// LoadBalancer Service.
 	ProxyDeployment = "agentgateway-proxy"
 	ProxyService    = "http"
+	// ProvisionerDeployment names the Conformance profile's provisioner.
+	ProvisionerDeployment = "refproxy-provisioner"
 )
 
 // Profile chooses how the refproxy Deployment is configured.
@@ -40,9 +42,9 @@ const (
 	// Doc serves the documentation's Gateways http and agentgateway-proxy
 	// only, on port 80.
 	Doc Profile = iota
-	// Conformance serves every Gateway of the class (the conformance suite
-	// creates its own) and exposes ports 80, 443, 8080 and 8443. It replaces
-	// Doc's Deployment and Service of the same names.
+	// Conformance is Doc plus the provisioner, which gives every other
+	// Gateway of the class (the conformance suite creates its own) a
+	// refproxy Deployment and LoadBalancer Service of its own.
 	Conformance
 )
 
@@ -72,21 +74,24 @@ func CRDs() []File {
 // Manifests returns everything to apply for p, in order: CRDs, then the
 // namespace, RBAC, GatewayClass and Gateways, then the proxy.
 func Manifests(p Profile) ([]File, error) {
-	var proxy string
+	var proxies []string
 	switch p {
 	case Doc:
-		proxy = "proxy/doc.yaml"
+		proxies = []string{"proxy/doc.yaml"}
 	case Conformance:
-		proxy = "proxy/conformance.yaml"
+		proxies = []string{"proxy/doc.yaml", "proxy/provisioner.yaml"}
 	default:
 		return nil, fmt.Errorf("unknown install profile %v", p)
 	}
 	out := append(CRDs(), mustDir("manifests")...)
-	b, err := files.ReadFile(proxy)
-	if err != nil {
-		return nil, err
+	for _, name := range proxies {
+		b, err := files.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, File{Name: name, Data: b})
 	}
-	return append(out, File{Name: proxy, Data: b}), nil
+	return out, nil
 }
 
 func mustDir(dir string) []File {

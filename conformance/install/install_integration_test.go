@@ -4,7 +4,6 @@ package install
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -21,16 +20,14 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/splitproof/splitproof/internal/apiservertest"
 	"github.com/splitproof/splitproof/refproxy/controller"
+	"github.com/splitproof/splitproof/refproxy/provision"
 	"github.com/splitproof/splitproof/refproxy/proxy"
 )
 
@@ -47,14 +44,16 @@ func TestAPIServer(t *testing.T) {
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(srv.Config)
+	live, err := NewApplier(srv.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &applier{
-		mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
-		dyn:    dynamic.NewForConfigOrDie(srv.Config),
+	dry, err := NewApplier(srv.Config)
+	if err != nil {
+		t.Fatal(err)
 	}
+	dry.DryRun = true
+	a := &applier{live: live, dry: dry}
 
 	// Server-side apply with dryRun=All: schema validation (CRD schemas and
 	// CEL rules included), defaulting and admission run; nothing is stored.
@@ -76,40 +75,16 @@ func TestAPIServer(t *testing.T) {
 	}
 
 	t.Run("rbac", func(t *testing.T) { testRBAC(ctx, t, srv.Config, a) })
+	t.Run("rbac-provisioner", func(t *testing.T) { testProvisionerRBAC(ctx, t, srv.Config, a) })
 }
 
-type applier struct {
-	mapper *restmapper.DeferredDiscoveryRESTMapper
-	dyn    *dynamic.DynamicClient
-}
+type applier struct{ live, dry *Applier }
 
 func (a *applier) apply(ctx context.Context, o *unstructured.Unstructured, dryRun bool) error {
-	gvk := o.GroupVersionKind()
-	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		return fmt.Errorf("%s %s: no REST mapping: %w", gvk, o.GetName(), err)
-	}
-	var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
-	switch {
-	case m.Scope.Name() == "namespace" && o.GetNamespace() == "":
-		return fmt.Errorf("%s %s: namespaced, but the manifest names no namespace", gvk.Kind, o.GetName())
-	case m.Scope.Name() == "namespace":
-		ri = a.dyn.Resource(m.Resource).Namespace(o.GetNamespace())
-	case o.GetNamespace() != "":
-		return fmt.Errorf("%s %s: cluster-scoped, but the manifest names namespace %s", gvk.Kind, o.GetName(), o.GetNamespace())
-	}
-	body, err := json.Marshal(o.Object)
-	if err != nil {
-		return err
-	}
-	po := metav1.PatchOptions{FieldManager: "splitproof-install-test", Force: new(true)}
 	if dryRun {
-		po.DryRun = []string{metav1.DryRunAll}
+		return a.dry.Apply(ctx, o)
 	}
-	if _, err := ri.Patch(ctx, o.GetName(), types.ApplyPatchType, body, po); err != nil {
-		return fmt.Errorf("server-side apply (dry run %v) of %s %s/%s: %w", dryRun, gvk.Kind, o.GetNamespace(), o.GetName(), err)
-	}
-	return nil
+	return a.live.Apply(ctx, o)
 }
 
 // request is what RBAC authorizes: verb, API group, resource, subresource.
@@ -255,9 +230,16 @@ func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
 		}
 	}()
 
+	// No load balancer runs here: the test plays conformance/lb and gives
+	// Service http an ingress address, which the Gateways must then carry.
 	kube := kubernetes.NewForConfigOrDie(cfg)
 	svc, err := kube.CoreV1().Services(Namespace).Get(ctx, ProxyService, metav1.GetOptions{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	const lbIP = "172.18.255.200"
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: lbIP}}
+	if _, err := kube.CoreV1().Services(Namespace).UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	dyn := dynamic.NewForConfigOrDie(cfg)
@@ -280,8 +262,8 @@ func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
 				t.Fatal(err)
 			}
 			addrs, _, _ := unstructured.NestedSlice(gw.Object, "status", "addresses")
-			if len(addrs) != 1 || addrs[0].(map[string]any)["value"] != svc.Spec.ClusterIP {
-				pending = append(pending, fmt.Sprintf("Gateway %s addresses %v, want Service %s's ClusterIP %s", name, addrs, ProxyService, svc.Spec.ClusterIP))
+			if len(addrs) != 1 || addrs[0].(map[string]any)["value"] != lbIP {
+				pending = append(pending, fmt.Sprintf("Gateway %s addresses %v, want Service %s's ingress %s", name, addrs, ProxyService, lbIP))
 			}
 		}
 		r, err := gvr("httproutes").Namespace(Namespace).Get(ctx, "r", metav1.GetOptions{})
@@ -300,6 +282,109 @@ func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	seen := MustBeGranted(t, rec, rules, "controller")
+	for _, must := range []string{"update gateway.networking.k8s.io/gateways/status", "watch /services"} {
+		if !slices.Contains(seen, must) {
+			t.Errorf("no %q request recorded: the recorder is not on the controller's path", must)
+		}
+	}
+}
+
+// testProvisionerRBAC applies the Conformance profile, runs the provisioner
+// as its Deployment would through a request recorder, lets it create (and,
+// once the Gateway is deleted, delete) the proxy objects of a Gateway, and
+// checks every request against its ClusterRole and Role. The objects it
+// creates pass the real API server's validation on the way.
+func testProvisionerRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
+	var rules []rbacv1.PolicyRule
+	for _, o := range MustObjects(t, Conformance) {
+		if o.GetKind() == "CustomResourceDefinition" || o.GroupVersionKind().Group == "admissionregistration.k8s.io" {
+			continue
+		}
+		if err := a.apply(ctx, o, false); err != nil {
+			t.Fatal(err)
+		}
+		if (o.GetKind() == "ClusterRole" || o.GetKind() == "Role") && o.GetName() == "splitproof-provisioner" {
+			var r rbacv1.Role // a ClusterRole's rules have the same shape
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
+				t.Fatal(err)
+			}
+			rules = append(rules, r.Rules...)
+		}
+	}
+	if len(rules) == 0 {
+		t.Fatal("no provisioner roles in the Conformance profile")
+	}
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	gateways := dyn.Resource(gatewayv1.SchemeGroupVersion.WithResource("gateways")).Namespace(Namespace)
+	gw := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+		"metadata": map[string]any{"name": "suite-gateway", "namespace": Namespace},
+		"spec": map[string]any{
+			"gatewayClassName": GatewayClassName,
+			"listeners":        []any{map[string]any{"name": "http", "port": int64(8080), "protocol": "HTTP"}},
+		},
+	}}
+	if err := a.apply(ctx, gw, false); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := &recorder{seen: map[request]bool{}}
+	ccfg := rest.CopyConfig(cfg)
+	ccfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { rec.next = rt; return rec })
+	p, err := provision.New(ccfg, provision.Options{
+		Config: provision.Config{Namespace: Namespace, Image: "splitproof/splitproof:dev", ServiceAccount: "refproxy"},
+		Skip:   []types.NamespacedName{{Namespace: Namespace, Name: "http"}, {Namespace: Namespace, Name: "agentgateway-proxy"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Start(pctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("provisioner: %v", err)
+		}
+	}()
+
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	id := provision.ObjectName(types.NamespacedName{Namespace: Namespace, Name: "suite-gateway"})
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("provisioner: %s did not happen within a minute", what)
+			}
+		}
+	}
+	exists := func() (dep, svc bool) {
+		_, derr := kube.AppsV1().Deployments(Namespace).Get(ctx, id, metav1.GetOptions{})
+		_, serr := kube.CoreV1().Services(Namespace).Get(ctx, id, metav1.GetOptions{})
+		return derr == nil, serr == nil
+	}
+	waitFor("Deployment and Service "+id, func() bool { d, s := exists(); return d && s })
+	if d, _ := kube.AppsV1().Deployments(Namespace).List(ctx, metav1.ListOptions{LabelSelector: provision.LabelManagedBy + "=" + provision.ManagedBy}); len(d.Items) != 1 {
+		t.Errorf("%d provisioned Deployments, want 1 (the doc's Gateways are skipped)", len(d.Items))
+	}
+	if err := gateways.Delete(ctx, "suite-gateway", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("removal of "+id, func() bool { d, s := exists(); return !d && !s })
+
+	seen := MustBeGranted(t, rec, rules, "provisioner")
+	for _, must := range []string{"create apps/deployments", "delete /services", "watch gateway.networking.k8s.io/gateways"} {
+		if !slices.Contains(seen, must) {
+			t.Errorf("no %q request recorded", must)
+		}
+	}
+}
+
+// MustBeGranted fails the test for every request rec saw that rules do not
+// grant, and returns the requests seen ("verb group/resource[/sub]"), sorted.
+func MustBeGranted(t *testing.T, rec *recorder, rules []rbacv1.PolicyRule, who string) []string {
+	t.Helper()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	var denied, seen []string
@@ -314,16 +399,12 @@ func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
 		}
 	}
 	slices.Sort(seen)
-	t.Logf("controller requests: %v", seen)
+	t.Logf("%s requests: %v", who, seen)
 	if len(denied) > 0 {
 		slices.Sort(denied)
-		t.Errorf("the ClusterRole does not grant: %v", denied)
+		t.Errorf("the %s's roles do not grant: %v", who, denied)
 	}
-	for _, must := range []string{"update gateway.networking.k8s.io/gateways/status", "watch /services"} {
-		if !slices.Contains(seen, must) {
-			t.Errorf("no %q request recorded: the recorder is not on the controller's path", must)
-		}
-	}
+	return seen
 }
 
 func hasTrue(conds []any, typ string) bool {

@@ -63,11 +63,11 @@ func MustString(t *testing.T, o *unstructured.Unstructured, fields ...string) st
 func TestManifests(t *testing.T) {
 	for _, tc := range []struct {
 		profile      Profile
-		wantGateways []string // --gateway flags; nil = every Gateway
+		wantGateways []string // --gateway flags of the doc's proxy
 		wantPorts    []int64
 	}{
 		{Doc, []string{Namespace + "/http", Namespace + "/agentgateway-proxy"}, []int64{80}},
-		{Conformance, nil, []int64{80, 443, 8080, 8443}},
+		{Conformance, []string{Namespace + "/http", Namespace + "/agentgateway-proxy"}, []int64{80}},
 	} {
 		t.Run(tc.profile.String(), func(t *testing.T) {
 			objs := MustObjects(t, tc.profile)
@@ -156,6 +156,31 @@ func TestManifests(t *testing.T) {
 			}
 			if !slices.Equal(got, tc.wantPorts) {
 				t.Errorf("Service ports %v, want %v", got, tc.wantPorts)
+			}
+
+			// The provisioner (Conformance only) leaves exactly the doc's
+			// proxy's Gateways alone, and its proxies run as that proxy does.
+			prov := find(objs, "Deployment", Namespace, ProvisionerDeployment)
+			if (prov != nil) != (tc.profile == Conformance) {
+				t.Fatalf("provisioner Deployment present: %v, profile %s", prov != nil, tc.profile)
+			}
+			if prov != nil {
+				pcs, _, _ := unstructured.NestedSlice(prov.Object, "spec", "template", "spec", "containers")
+				pargs, _, _ := unstructured.NestedStringSlice(pcs[0].(map[string]any), "args")
+				var skipped []string
+				for _, a := range pargs {
+					if g, ok := strings.CutPrefix(a, "--skip-gateway="); ok {
+						skipped = append(skipped, g)
+					}
+				}
+				if !slices.Equal(skipped, gateways) {
+					t.Errorf("provisioner skips %v, the doc's proxy serves %v", skipped, gateways)
+				}
+				for _, want := range []string{"provisioner", "--namespace=" + Namespace, "--image=" + MustString(t, c, "image"), "--service-account=" + MustString(t, dep, "spec", "template", "spec", "serviceAccountName")} {
+					if !slices.Contains(pargs, want) {
+						t.Errorf("provisioner args %v lack %q", pargs, want)
+					}
+				}
 			}
 
 			sa := MustFind(t, objs, "ServiceAccount", Namespace, MustString(t, dep, "spec", "template", "spec", "serviceAccountName"))

@@ -68,6 +68,7 @@ func Commands() []Command {
 		helloworldCommand(),
 		tcpEchoCommand(),
 		kindCommand(),
+		provisionerCommand(),
 	}
 }
 

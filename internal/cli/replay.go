@@ -3,15 +3,19 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"k8s.io/client-go/tools/clientcmd"
+
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/scenarios"
 	"github.com/splitproof/splitproof/scenarios/embedded"
+	"github.com/splitproof/splitproof/scenarios/kube"
 	"github.com/splitproof/splitproof/scenarios/replay"
 )
 
@@ -52,6 +56,13 @@ Targets:
   --gateway URL       a gateway someone else runs (agentgateway, Envoy
                       Gateway, nginx…): INGRESS_GW_ADDRESS is the URL's host,
                       and the snippets' port 80 and localhost:8080 go to it
+  --kubeconfig PATH   a cluster running the doc's install, reached as the doc
+                      does: INGRESS_GW_ADDRESS is Service
+                      agentgateway-system/http's load-balancer address, and
+                      localhost:8080 is a port-forward to a Ready pod of
+                      deployment/agentgateway-proxy port 80 (opened by
+                      splitproof, no kubectl needed; on 127.0.0.1:8080
+                      itself with --system-tools)
 
 Exit codes: 0 every split verified, 1 a split is wrong, 2 bad input or an
 unreachable gateway.`
@@ -61,6 +72,8 @@ const replayExamples = `  splitproof replay --list
   splitproof replay --requests 5000 --json example2-llm
   splitproof replay --sequential --junit out/junit.xml
   splitproof replay --gateway http://127.0.0.1:8080 --snippet port-forward example1-ab-testing
+  splitproof replay --kubeconfig ~/.kube/config example1-ab-testing example2-llm
+  splitproof replay --kubeconfig ~/.kube/config --context kind-splitproof --snippet external-address example2-llm
   splitproof replay --plot out/split.png ./my-scenario/`
 
 func runReplay(ctx context.Context, env *Env, name string, args []string, defaults []string) error {
@@ -73,6 +86,8 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	list := fs.Bool("list", false, "list the built-in scenarios and their snippets, then exit")
 	gateway := fs.String("gateway", "", "replay against the gateway at this `URL` instead of the embedded target")
 	portForward := fs.String("port-forward", "", "where the snippets' localhost:8080 goes with --gateway (`host:port`; default: the gateway)")
+	kubeconfig := fs.String("kubeconfig", "", "replay against the doc's gateway in the cluster of this kubeconfig `PATH` (not with --gateway)")
+	kubeContext := fs.String("context", "", "kubeconfig context `NAME` to use with --kubeconfig (default: its current context)")
 	snippet := fs.String("snippet", "", "run only the snippet with this `name` (default: every snippet)")
 	requests := fs.Int("requests", 0, "scale each snippet's loop to `N` requests (default: the n giving --power against --delta)")
 	sequential := fs.Bool("sequential", false, "stop each replay as soon as the sequential test is sure (alpha still holds)")
@@ -128,11 +143,24 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 		Requests: *requests, Sequential: *sequential, Alpha: *alpha, Delta: *delta, PowerTarget: *power,
 		SystemTools: *systemTools, Progress: env.Stderr, Logger: env.Logger,
 	}
+	if *kubeconfig != "" && (*gateway != "" || *portForward != "") {
+		return BadInput(errors.New("--kubeconfig and --gateway/--port-forward choose different targets: give one"))
+	}
+	if *kubeContext != "" && *kubeconfig == "" {
+		return BadInput(errors.New("--context needs --kubeconfig"))
+	}
 	var addrEP *replay.Endpoint
 	if *gateway != "" {
 		if addrEP, err = replay.AddressEndpoint(*gateway, *portForward); err != nil {
 			return BadInput(err)
 		}
+	}
+	if *kubeconfig != "" {
+		var closer io.Closer
+		if addrEP, closer, err = clusterEndpoint(ctx, env, *kubeconfig, *kubeContext, *systemTools); err != nil {
+			return err
+		}
+		defer closer.Close()
 	}
 	var reports []*replay.Report
 	for _, s := range list2 {
@@ -155,7 +183,7 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 			snippets = []scenarios.Snippet{*sn}
 		}
 		if len(s.Steps) > 0 && target == nil {
-			return BadInput(fmt.Errorf("scenario %s changes its route between steps; only the embedded target can apply manifests (run it without --gateway)", s.Name))
+			return BadInput(fmt.Errorf("scenario %s changes its route between steps; only the embedded target can apply manifests (run it without --gateway or --kubeconfig)", s.Name))
 		}
 		for _, sn := range snippets {
 			o := opts
@@ -280,4 +308,29 @@ func fileLabel(r *replay.Report) string {
 		l += "-" + r.Step
 	}
 	return l
+}
+
+// clusterEndpoint connects to the doc's gateway in the kubeconfig's cluster.
+// Real curl (--system-tools) cannot be remapped, so the forward then
+// listens on the doc's own 127.0.0.1:8080.
+func clusterEndpoint(ctx context.Context, env *Env, path, kubeContext string, systemTools bool) (*replay.Endpoint, io.Closer, error) {
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: path},
+		&clientcmd.ConfigOverrides{CurrentContext: kubeContext},
+	).ClientConfig()
+	if err != nil {
+		return nil, nil, BadInput(fmt.Errorf("--kubeconfig %s: %w", path, err))
+	}
+	opts := kube.Options{Logger: env.Logger}
+	if systemTools {
+		opts.LocalPort = kube.DocLocalPort
+	}
+	e, closer, err := kube.Connect(ctx, cfg, opts)
+	if err != nil {
+		if errors.Is(err, kube.ErrNoAddress) {
+			err = fmt.Errorf("%w; the doc's INGRESS_GW_ADDRESS would be empty: does the cluster run a LoadBalancer implementation?", err)
+		}
+		return nil, nil, BadInput(fmt.Errorf("cluster of %s: %w", path, err))
+	}
+	return e, closer, nil
 }

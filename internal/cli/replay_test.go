@@ -104,3 +104,63 @@ func TestReplayOutputs(t *testing.T) {
 		t.Fatalf("verify --file %s: exit %d\n%s%s", counts, code, out, errOut)
 	}
 }
+
+// TestReplayKubeconfig checks the cluster target's input errors. The API
+// server of the last case serves only a Service without a load-balancer
+// address: the replay must stop there, before any port-forward.
+func TestReplayKubeconfig(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/namespaces/agentgateway-system/services/http" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"apiVersion":"v1","kind":"Service","metadata":{"name":"http","namespace":"agentgateway-system"},"spec":{"type":"LoadBalancer"},"status":{"loadBalancer":{}}}`)
+	}))
+	t.Cleanup(api.Close)
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: %q}
+contexts:
+- name: pending
+  context: {cluster: c, user: u}
+current-context: pending
+users:
+- name: u
+  user: {}
+`, api.URL)
+	if err := os.WriteFile(kubeconfig, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"with --gateway", []string{"replay", "--kubeconfig", kubeconfig, "--gateway", "http://127.0.0.1:1", "example1-ab-testing"}, "give one"},
+		{"with --port-forward", []string{"replay", "--kubeconfig", kubeconfig, "--port-forward", "127.0.0.1:1", "example1-ab-testing"}, "give one"},
+		{"--context alone", []string{"replay", "--context", "pending", "example1-ab-testing"}, "--context needs --kubeconfig"},
+		{"missing kubeconfig", []string{"replay", "--kubeconfig", filepath.Join(dir, "nope"), "example1-ab-testing"}, "--kubeconfig " + filepath.Join(dir, "nope")},
+		{"unknown context", []string{"replay", "--kubeconfig", kubeconfig, "--context", "other", "example1-ab-testing"}, `context "other"`},
+		{"no address yet", []string{"replay", "--kubeconfig", kubeconfig, "--context", "pending", "example1-ab-testing"}, "Service agentgateway-system/http: no load-balancer address yet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != ExitBadInput || !strings.Contains(out+errOut, tt.want) {
+				t.Fatalf("exit %d, want %d; output does not contain %q:\n%s\n%s", code, ExitBadInput, tt.want, out, errOut)
+			}
+		})
+	}
+	code, out, errOut := runCLI(t, "replay", "--help")
+	out += errOut
+	for _, want := range []string{"--kubeconfig PATH", "-context NAME", "replay --kubeconfig ~/.kube/config"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("replay --help (exit %d) does not mention %q:\n%s", code, want, out)
+		}
+	}
+}

@@ -11,10 +11,12 @@ import (
 // named in sigs.k8s.io/gateway-api/pkg/features; they are published in the
 // GatewayClass status, where the conformance suite reads them to choose its
 // tests. Only features the translator and proxy really implement are listed:
-// claiming one makes the suite run its tests. HTTPS listeners are not
-// claimed because the listener layer serves plain HTTP only; request
-// mirroring, CORS, retries, backend-level filters and WebSockets are not
-// implemented.
+// claiming one makes the suite run its tests, and ci/kind/e2e.sh runs them
+// all. Port 8080 and listener isolation rely on one refproxy per Gateway
+// (the provisioner). Not implemented, so not claimed: request mirroring,
+// CORS, retries, backend-level filters, WebSockets, h2c backends, static
+// or empty addresses, client certificates, BackendTLSPolicy, destination
+// port matching and misdirected-request detection.
 func SupportedFeatures() []gatewayv1.SupportedFeature {
 	names := []features.FeatureName{
 		features.SupportGateway,
@@ -29,6 +31,14 @@ func SupportedFeatures() []gatewayv1.SupportedFeature {
 		features.SupportHTTPRoutePortRedirect,
 		features.SupportHTTPRouteSchemeRedirect,
 		features.SupportHTTPRouteParentRefPort,
+		features.SupportHTTPRoute303RedirectStatusCode,
+		features.SupportHTTPRoute307RedirectStatusCode,
+		features.SupportHTTPRoute308RedirectStatusCode,
+		features.SupportHTTPRouteRequestTimeout,
+		features.SupportHTTPRouteBackendTimeout,
+		features.SupportHTTPRouteNamedRouteRule,
+		features.SupportGatewayPort8080,
+		features.SupportGatewayHTTPListenerIsolation,
 	}
 	// The API server keeps the list sorted by name (a listType=map keyed
 	// by name); sorting here keeps "unchanged" comparisons exact.

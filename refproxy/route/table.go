@@ -30,6 +30,12 @@ type Port struct {
 	Listeners []string `json:"listeners"`
 	// TLS holds the certificates for HTTPS ports, by SNI hostname.
 	TLS []Certificate `json:"tls,omitempty"`
+	// ListenerHosts are the distinct hostnames of the listeners on this
+	// port ("*" for a listener without one), most specific first. A request
+	// is served by the first that matches its host, and only by the routes
+	// attached through it: listener isolation. Empty in tables built by
+	// hand, where every virtual host is eligible.
+	ListenerHosts []string `json:"listener_hosts,omitempty"`
 	// Hosts are the virtual hosts, most specific hostname first.
 	Hosts []*VirtualHost `json:"hosts"`
 }
@@ -49,6 +55,9 @@ type VirtualHost struct {
 	// Hostname is exact ("a.example.com"), a wildcard ("*.example.com") or
 	// "*" for any host.
 	Hostname string `json:"hostname"`
+	// Listener is the hostname of the listener(s) the routes were attached
+	// through, one of Port.ListenerHosts ("*" for none).
+	Listener string `json:"listener,omitempty"`
 	// Entries are the (rule, match) pairs in precedence order.
 	Entries []*Entry `json:"entries"`
 }
@@ -219,10 +228,26 @@ func (t *Table) Lookup(p int32, r *http.Request) *Entry {
 	return nil
 }
 
-// Host returns the most specific virtual host serving host, or nil.
+// Host returns the most specific virtual host serving host, or nil. With
+// ListenerHosts, the most specific listener matching host is chosen first
+// and only its virtual hosts are considered, so that a route attached to a
+// catch-all listener never answers for a host a more specific listener of
+// the port owns.
 func (p *Port) Host(host string) *VirtualHost {
+	listener := ""
+	if len(p.ListenerHosts) > 0 {
+		for _, lh := range p.ListenerHosts {
+			if HostnameMatches(lh, host) {
+				listener = lh
+				break
+			}
+		}
+		if listener == "" {
+			return nil
+		}
+	}
 	for _, vh := range p.Hosts {
-		if HostnameMatches(vh.Hostname, host) {
+		if (listener == "" || vh.Listener == listener) && HostnameMatches(vh.Hostname, host) {
 			return vh
 		}
 	}

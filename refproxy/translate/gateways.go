@@ -1,6 +1,7 @@
 package translate
 
 import (
+	cryptotls "crypto/tls"
 	"fmt"
 	"sort"
 	"strings"
@@ -199,6 +200,12 @@ func (t *translator) listenerTLS(l *listener) (reason, msg string) {
 	if len(crt) == 0 || len(key2) == 0 {
 		return string(gatewayv1.ListenerReasonInvalidCertificateRef), fmt.Sprintf("Secret %s lacks %s or %s", key, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)
 	}
+	// A pair the listener could not load is an invalid reference now, in
+	// the status, not a handshake failure later. The error names neither
+	// the key nor the certificate's bytes.
+	if _, err := cryptotls.X509KeyPair(crt, key2); err != nil {
+		return string(gatewayv1.ListenerReasonInvalidCertificateRef), fmt.Sprintf("Secret %s does not hold a usable certificate and key: %v", key, err)
+	}
 	l.cert = &route.Certificate{Hostname: l.hostname, Ref: key, CertPEM: crt, KeyPEM: route.Secret(key2)}
 	return "", ""
 }
@@ -255,7 +262,10 @@ func (t *translator) gatewayStatus(gw *gatewayv1.Gateway) {
 		accReason, accMsg = string(gatewayv1.GatewayReasonListenersNotValid), fmt.Sprintf("%d of %d listeners are invalid", len(gw.Spec.Listeners)-valid, len(gw.Spec.Listeners))
 	}
 	st.Status.Conditions = []metav1.Condition{
-		t.cond(string(gatewayv1.GatewayConditionAccepted), accReason, true, gw.Generation, accMsg),
+		// Some invalid listeners leave the Gateway Accepted (True,
+		// ListenersNotValid); none valid means nothing of it can be
+		// configured, and the Gateway is not Accepted.
+		t.cond(string(gatewayv1.GatewayConditionAccepted), accReason, valid > 0, gw.Generation, accMsg),
 		t.cond(string(gatewayv1.GatewayConditionProgrammed), string(gatewayv1.GatewayReasonProgrammed), valid > 0, gw.Generation, fmt.Sprintf("%d listeners programmed", valid)),
 	}
 	if valid == 0 {

@@ -93,3 +93,39 @@ func TestIntersect(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupListenerIsolation: with nested listener hostnames on one port,
+// the most specific listener matching the request's host decides, and only
+// the routes attached through it can answer (testdata/valid-listener-isolation.yaml).
+func TestLookupListenerIsolation(t *testing.T) {
+	res := mustTranslate(t, mustLoad(t, "testdata/valid-listener-isolation.yaml"))
+	tests := []struct {
+		host, path string
+		want       string // route, or "" for 404
+	}{
+		{"bar.com", "/any", "infra/via-any"},
+		{"bar.com", "/wild", ""}, // bar.com is outside *.example.com
+		{"bar.example.com", "/wild", "infra/via-wild"},
+		{"bar.example.com", "/any", ""}, // owned by the *.example.com listener
+		{"bar.foo.example.com", "/wildfoo", "infra/via-wildfoo"},
+		{"bar.foo.example.com", "/wild", ""},
+		{"bar.foo.example.com", "/any", ""},
+		{"abc.foo.example.com", "/abc", "infra/via-abc"},
+		{"abc.foo.example.com", "/wildfoo", ""},
+		{"abc.foo.example.com", "/wild", ""},
+		{"abc.foo.example.com", "/any", ""},
+		{"unrelated.test", "/any", ""}, // the catch-all listener, but no route hostname matches
+	}
+	for _, tt := range tests {
+		t.Run(tt.host+tt.path, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://"+tt.host+tt.path, nil)
+			got := ""
+			if e := res.Table.Lookup(80, r); e != nil {
+				got = e.Route
+			}
+			if got != tt.want {
+				t.Errorf("Lookup(%s%s) = %q, want %q", tt.host, tt.path, got, tt.want)
+			}
+		})
+	}
+}

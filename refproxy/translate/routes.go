@@ -17,7 +17,7 @@ import (
 
 // routes attaches every HTTPRoute to the listeners it may use.
 func (t *translator) routes() {
-	t.vhosts = map[int32]map[string]*route.VirtualHost{}
+	t.vhosts = map[int32]map[vhostKey]*route.VirtualHost{}
 	rs := make([]*gatewayv1.HTTPRoute, 0, len(t.idx.set.HTTPRoutes))
 	for i := range t.idx.set.HTTPRoutes {
 		rs = append(rs, &t.idx.set.HTTPRoutes[i])
@@ -122,7 +122,7 @@ func (t *translator) attach(r *gatewayv1.HTTPRoute, pref gatewayv1.ParentReferen
 			continue
 		}
 		for _, h := range hosts {
-			t.addEntries(l.port, h, r, rules)
+			t.addEntries(l.port, listenerHost(l.hostname), h, r, rules)
 		}
 	}
 	switch {
@@ -313,17 +313,27 @@ func compileMatch(m *gatewayv1.HTTPRouteMatch) (route.Match, error) {
 	return out, nil
 }
 
-// addEntries adds the route's (rule, match) pairs to a virtual host.
-func (t *translator) addEntries(port int32, host string, r *gatewayv1.HTTPRoute, rules []*compiledRule) {
+// listenerHost is a listener hostname as route.Port.ListenerHosts holds it.
+func listenerHost(h string) string {
+	if h == "" {
+		return "*"
+	}
+	return h
+}
+
+// addEntries adds the route's (rule, match) pairs to the virtual host of
+// hostname host under the listener hostname listener.
+func (t *translator) addEntries(port int32, listener, host string, r *gatewayv1.HTTPRoute, rules []*compiledRule) {
 	hosts := t.vhosts[port]
 	if hosts == nil {
-		hosts = map[string]*route.VirtualHost{}
+		hosts = map[vhostKey]*route.VirtualHost{}
 		t.vhosts[port] = hosts
 	}
-	vh := hosts[host]
+	key := vhostKey{listener: listener, host: host}
+	vh := hosts[key]
 	if vh == nil {
-		vh = &route.VirtualHost{Hostname: host}
-		hosts[host] = vh
+		vh = &route.VirtualHost{Hostname: host, Listener: listener}
+		hosts[key] = vh
 	}
 	id := nn(r.Namespace, r.Name)
 	for ri, cr := range rules {

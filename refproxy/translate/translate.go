@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -112,8 +113,8 @@ type translator struct {
 	res  *Result
 	// listeners of served gateways, in gateway then listener order.
 	listeners []*listener
-	// vhosts[port][hostname] collects entries before sorting.
-	vhosts map[int32]map[string]*route.VirtualHost
+	// vhosts[port][listener hostname, hostname] collects entries before sorting.
+	vhosts map[int32]map[vhostKey]*route.VirtualHost
 }
 
 func (t *translator) cond(typ, reason string, ok bool, gen int64, msg string) metav1.Condition {
@@ -140,6 +141,10 @@ func ruleSeed(seed uint64, id string) uint64 {
 
 func nn(ns, name string) string { return ns + "/" + name }
 
+// vhostKey identifies a virtual host: routes attached through listeners of
+// different hostnames stay apart even when their own hostnames coincide.
+type vhostKey struct{ listener, host string }
+
 // finish sorts virtual hosts and entries into precedence order and fills the table.
 func (t *translator) finish() {
 	ports := map[int32]*route.Port{}
@@ -153,6 +158,9 @@ func (t *translator) finish() {
 			ports[l.port] = p
 		}
 		p.Listeners = append(p.Listeners, l.id)
+		if lh := listenerHost(l.hostname); !slices.Contains(p.ListenerHosts, lh) {
+			p.ListenerHosts = append(p.ListenerHosts, lh)
+		}
 		if l.cert != nil {
 			p.TLS = append(p.TLS, *l.cert)
 		}
@@ -163,9 +171,16 @@ func (t *translator) finish() {
 			sortEntries(vh.Entries)
 			p.Hosts = append(p.Hosts, vh)
 		}
-		sort.Slice(p.Hosts, func(i, j int) bool { return hostLess(p.Hosts[i].Hostname, p.Hosts[j].Hostname) })
+		sort.Slice(p.Hosts, func(i, j int) bool {
+			a, b := p.Hosts[i], p.Hosts[j]
+			if a.Hostname != b.Hostname {
+				return hostLess(a.Hostname, b.Hostname)
+			}
+			return hostLess(a.Listener, b.Listener)
+		})
 	}
 	for _, p := range ports {
+		sort.Slice(p.ListenerHosts, func(i, j int) bool { return hostLess(p.ListenerHosts[i], p.ListenerHosts[j]) })
 		t.res.Table.Ports = append(t.res.Table.Ports, p)
 	}
 	sort.Slice(t.res.Table.Ports, func(i, j int) bool { return t.res.Table.Ports[i].Port < t.res.Table.Ports[j].Port })
