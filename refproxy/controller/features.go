@@ -13,10 +13,10 @@ import (
 // tests. Only features the translator and proxy really implement are listed:
 // claiming one makes the suite run its tests, and ci/kind/e2e.sh runs them
 // all. Port 8080 and listener isolation rely on one refproxy per Gateway
-// (the provisioner). Not implemented, so not claimed: request mirroring,
-// CORS, retries, backend-level filters, WebSockets, h2c backends, static
-// or empty addresses, client certificates, BackendTLSPolicy, destination
-// port matching and misdirected-request detection.
+// (the provisioner). Not implemented, so not claimed: CORS, retries,
+// WebSockets, h2c backends, static or empty addresses, infrastructure
+// metadata, client certificates, BackendTLSPolicy, destination port
+// matching and misdirected-request detection.
 func SupportedFeatures() []gatewayv1.SupportedFeature {
 	names := []features.FeatureName{
 		features.SupportGateway,
@@ -39,6 +39,10 @@ func SupportedFeatures() []gatewayv1.SupportedFeature {
 		features.SupportHTTPRouteNamedRouteRule,
 		features.SupportGatewayPort8080,
 		features.SupportGatewayHTTPListenerIsolation,
+		features.SupportHTTPRouteBackendRequestHeaderModification,
+		features.SupportHTTPRouteRequestMirror,
+		features.SupportHTTPRouteRequestMultipleMirrors,
+		features.SupportHTTPRouteRequestPercentageMirror,
 	}
 	// The API server keeps the list sorted by name (a listType=map keyed
 	// by name); sorting here keeps "unchanged" comparisons exact.

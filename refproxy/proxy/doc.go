@@ -19,4 +19,9 @@
 //   - every weight zero: Options.AllZeroStatus (500 by default, as agentgateway
 //     answers; 503 is the other documented choice, as Kuma answers);
 //   - upstream connection failure: 502; upstream timeout: 504.
+//
+// RequestMirror filters copy a rule's requests, after its filters and
+// before the weighted pick, to their Services in the background; a mirror's
+// answer is discarded and its failure never reaches the client. Bodies over
+// MaxMirrorBody are not copied.
 package proxy

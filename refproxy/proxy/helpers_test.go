@@ -26,14 +26,18 @@ type named struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	last *http.Request
+	// lastBody is the length of the last request's body as read.
+	lastBody int
 }
 
 func newNamed(t *testing.T, name string) *named {
 	t.Helper()
 	n := &named{name: name}
 	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		n.mu.Lock()
 		n.last = r.Clone(r.Context())
+		n.lastBody = len(body)
 		n.mu.Unlock()
 		w.Header().Set("X-Backend", name)
 		_, _ = io.WriteString(w, name)
@@ -43,6 +47,12 @@ func newNamed(t *testing.T, name string) *named {
 }
 
 func (n *named) endpoint() string { return n.srv.Listener.Addr().String() }
+
+func (n *named) lastBodyLen() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lastBody
+}
 
 func (n *named) lastRequest() *http.Request {
 	n.mu.Lock()

@@ -44,6 +44,7 @@ type Proxy struct {
 	metrics       *metrics
 	rp            *httputil.ReverseProxy
 	ai            *aiForwarder
+	mirrors       *mirrorer
 
 	// state is the hot-path pointer: one atomic load per request.
 	state atomic.Pointer[Status]
@@ -127,6 +128,7 @@ func New(opts Options) (*Proxy, error) {
 		// fixed-length bodies are copied without a flush per write.
 	}
 	p.ai = newAIForwarder(p)
+	p.mirrors = newMirrorer(p)
 	return p, nil
 }
 

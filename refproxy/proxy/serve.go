@@ -70,6 +70,9 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.debug(r, h.port, entry, nil, rw.code(), "redirect")
 		return
 	}
+	if len(rule.Mirrors) > 0 {
+		p.mirrors.mirror(r, rule.Mirrors, &pl, entry)
+	}
 	if len(rule.Backends) == 0 || rule.Picker == nil {
 		p.local(rw, http.StatusInternalServerError, "rule has no backendRefs")
 		p.metrics.request(entry, nil, rw.code())

@@ -110,6 +110,16 @@ type Rule struct {
 	Picker picker.Picker `json:"-"`
 	// Timeouts from the rule, if any.
 	Timeouts *gatewayv1.HTTPRouteTimeouts `json:"timeouts,omitempty"`
+	// Mirrors are the rule's RequestMirror filters with resolved backends.
+	Mirrors []*Mirror `json:"mirrors,omitempty"`
+}
+
+// Mirror is one RequestMirror filter: a copy of a share of the rule's
+// requests goes to Backend, and its answer is discarded.
+type Mirror struct {
+	Backend *Backend `json:"backend"`
+	// Percent of the requests mirrored, in (0, 100].
+	Percent float64 `json:"percent"`
 }
 
 // BackendKind says how a backend is reached.

@@ -188,8 +188,24 @@ func (t *translator) compileRules(r *gatewayv1.HTTPRoute) ([]*compiledRule, erro
 		spec := &r.Spec.Rules[ri]
 		ruleID := fmt.Sprintf("%s/%s/%d", r.Namespace, r.Name, ri)
 		cr := &compiledRule{rule: &route.Rule{ID: ruleID, Filters: spec.Filters, Timeouts: spec.Timeouts}}
-		if err := checkFilters(spec.Filters); err != nil {
+		if err := checkFilters(spec.Filters, true); err != nil {
 			return nil, fmt.Errorf("rules[%d]: %w", ri, err)
+		}
+		for fi := range spec.Filters {
+			if m := spec.Filters[fi].RequestMirror; spec.Filters[fi].Type == gatewayv1.HTTPRouteFilterRequestMirror && m != nil {
+				mb := t.backend(r, &gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{BackendObjectReference: m.BackendRef}})
+				where := fmt.Sprintf("rules[%d].filters[%d].requestMirror.backendRef", ri, fi)
+				switch mb.Kind {
+				case route.KindInvalid:
+					cr.unresolved = append(cr.unresolved, unresolved{mb.Reason, where + ": " + mb.Message})
+				case route.KindService:
+					if pct := mirrorPercent(m); pct > 0 {
+						cr.rule.Mirrors = append(cr.rule.Mirrors, &route.Mirror{Backend: mb, Percent: pct})
+					}
+				default:
+					cr.unresolved = append(cr.unresolved, unresolved{string(gatewayv1.RouteReasonInvalidKind), where + ": only a Service can be mirrored to"})
+				}
+			}
 		}
 		matches := spec.Matches
 		if len(matches) == 0 {
@@ -205,7 +221,7 @@ func (t *translator) compileRules(r *gatewayv1.HTTPRoute) ([]*compiledRule, erro
 		weights := make([]int32, 0, len(spec.BackendRefs))
 		for bi := range spec.BackendRefs {
 			b := t.backend(r, &spec.BackendRefs[bi])
-			if err := checkFilters(spec.BackendRefs[bi].Filters); err != nil {
+			if err := checkFilters(spec.BackendRefs[bi].Filters, false); err != nil {
 				return nil, fmt.Errorf("rules[%d].backendRefs[%d]: %w", ri, bi, err)
 			}
 			if b.Kind == route.KindInvalid {
@@ -250,15 +266,42 @@ var supportedFilters = map[gatewayv1.HTTPRouteFilterType]bool{
 	gatewayv1.HTTPRouteFilterResponseHeaderModifier: true,
 	gatewayv1.HTTPRouteFilterRequestRedirect:        true,
 	gatewayv1.HTTPRouteFilterURLRewrite:             true,
+	gatewayv1.HTTPRouteFilterRequestMirror:          true,
 }
 
-func checkFilters(fs []gatewayv1.HTTPRouteFilter) error {
+// checkFilters refuses the filter types refproxy does not implement, and
+// RequestMirror on a backendRef (mirroring is a rule's: it runs before the
+// weighted pick).
+func checkFilters(fs []gatewayv1.HTTPRouteFilter, rule bool) error {
 	for i, f := range fs {
-		if !supportedFilters[f.Type] {
-			return fmt.Errorf("filters[%d]: filter type %q is not supported: expected RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect or URLRewrite", i, f.Type)
+		if !supportedFilters[f.Type] || (!rule && f.Type == gatewayv1.HTTPRouteFilterRequestMirror) {
+			where := "rule"
+			if !rule {
+				where = "backendRef"
+			}
+			return fmt.Errorf("filters[%d]: filter type %q is not supported on a %s: expected RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or (on a rule) RequestMirror", i, f.Type, where)
 		}
 	}
 	return nil
+}
+
+// mirrorPercent is the share of requests a RequestMirror copies, in percent:
+// percent, else fraction (denominator 100 when unset), else all.
+func mirrorPercent(m *gatewayv1.HTTPRequestMirrorFilter) float64 {
+	switch {
+	case m.Percent != nil:
+		return float64(*m.Percent)
+	case m.Fraction != nil:
+		den := int32(100)
+		if m.Fraction.Denominator != nil {
+			den = *m.Fraction.Denominator
+		}
+		if den <= 0 {
+			return 0
+		}
+		return 100 * float64(m.Fraction.Numerator) / float64(den)
+	}
+	return 100
 }
 
 func compileMatch(m *gatewayv1.HTTPRouteMatch) (route.Match, error) {
