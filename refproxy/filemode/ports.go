@@ -124,6 +124,7 @@ func (p *Ports) newServer(port int32, ln net.Listener) *server {
 		ErrorLog: slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelWarn),
 	}
 	proxy.ServerTimeouts(srv)
+	proxy.ServerProtocols(srv)
 	return &server{port: port, srv: srv, ln: newProtoListener(ln, port, p.opts.Proxy, &p.certs), done: make(chan struct{})}
 }
 

@@ -45,6 +45,8 @@ type Proxy struct {
 	rp            *httputil.ReverseProxy
 	ai            *aiForwarder
 	mirrors       *mirrorer
+	// h2c carries requests to Service ports of appProtocol kubernetes.io/h2c.
+	h2c *http.Transport
 
 	// state is the hot-path pointer: one atomic load per request.
 	state atomic.Pointer[Status]
@@ -114,10 +116,11 @@ func New(opts Options) (*Proxy, error) {
 		transport:     opts.Transport,
 		registry:      opts.Registry,
 		metrics:       m,
+		h2c:           newH2CTransport(),
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		Transport:      p.transport,
+		Transport:      backendTransport{def: p.transport, h2c: p.h2c},
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
 		ErrorLog:       slog.NewLogLogger(p.logger.Handler(), slog.LevelWarn),
@@ -216,6 +219,7 @@ func (p *Proxy) CloseIdleConnections() {
 	if c, ok := p.transport.(idleCloser); ok {
 		c.CloseIdleConnections()
 	}
+	p.h2c.CloseIdleConnections()
 }
 
 // ServerTimeouts sets the listener-side timeouts refproxy uses on srv: a

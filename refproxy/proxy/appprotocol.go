@@ -1,0 +1,45 @@
+package proxy
+
+import (
+	"net/http"
+)
+
+// AppProtocolH2C is the Service port appProtocol (the Gateway API's
+// standard name) of backends that speak HTTP/2 without TLS.
+const AppProtocolH2C = "kubernetes.io/h2c"
+
+// backendTransport sends the requests of Service ports whose appProtocol is
+// kubernetes.io/h2c over HTTP/2 with prior knowledge, and every other
+// request with the default transport. WebSocket upgrades (appProtocol
+// kubernetes.io/ws, or none) need nothing here: the reverse proxy switches
+// protocols by itself on a 101 answer.
+type backendTransport struct {
+	def, h2c http.RoundTripper
+}
+
+var _ http.RoundTripper = backendTransport{}
+
+func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if st, ok := r.Context().Value(stateKey{}).(*reqState); ok && st.backend != nil && st.backend.AppProtocol == AppProtocolH2C {
+		return t.h2c.RoundTrip(r)
+	}
+	return t.def.RoundTrip(r)
+}
+
+// newH2CTransport is NewTransport speaking only unencrypted HTTP/2.
+func newH2CTransport() *http.Transport {
+	t := NewTransport()
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetUnencryptedHTTP2(true)
+	return t
+}
+
+// ServerProtocols lets srv accept HTTP/1.1 and, on plain-text ports,
+// HTTP/2 with prior knowledge (h2c), which gRPC-style clients and the
+// Gateway API's h2c backend tests send; TLS ports stay HTTP/1.1 (their
+// listener offers no h2 in ALPN).
+func ServerProtocols(srv *http.Server) {
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+}
