@@ -13,7 +13,7 @@ import (
 // tests. Only features the translator and proxy really implement are listed:
 // claiming one makes the suite run its tests, and ci/kind/e2e.sh runs them
 // all. Port 8080 and listener isolation rely on one refproxy per Gateway
-// (the provisioner). Not implemented, so not claimed: CORS, retries,
+// (the provisioner). Not implemented, so not claimed: retries,
 // static or empty addresses, infrastructure
 // metadata, client certificates, BackendTLSPolicy, destination port
 // matching and misdirected-request detection.
@@ -45,6 +45,7 @@ func SupportedFeatures() []gatewayv1.SupportedFeature {
 		features.SupportHTTPRouteRequestPercentageMirror,
 		features.SupportHTTPRouteBackendProtocolH2C,
 		features.SupportHTTPRouteBackendProtocolWebSocket,
+		features.SupportHTTPRouteCORS,
 	}
 	// The API server keeps the list sorted by name (a listType=map keyed
 	// by name); sorting here keeps "unchanged" comparisons exact.

@@ -23,6 +23,8 @@ type plan struct {
 	// a later URLRewrite overrides only the fields it sets.
 	rewriteHost *gatewayv1.PreciseHostname
 	rewritePath *gatewayv1.HTTPPathModifier
+	// cors is the rule's CORS filter, if any.
+	cors *corsPolicy
 }
 
 // headerMod is one RequestHeaderModifier or ResponseHeaderModifier.
@@ -33,9 +35,9 @@ type redirectFilter struct {
 	f *gatewayv1.HTTPRequestRedirectFilter
 }
 
-// add folds filters into the plan. Filter kinds the proxy does not implement
-// (RequestMirror, CORS, ExternalAuth, ExtensionRef) are the translator's to
-// reject; they are ignored here.
+// add folds filters into the plan. RequestMirror is carried by the rule
+// (route.Rule.Mirrors); kinds the proxy does not implement (ExternalAuth,
+// ExtensionRef) are the translator's to reject and are ignored here.
 func (pl *plan) add(filters []gatewayv1.HTTPRouteFilter) {
 	for i := range filters {
 		f := &filters[i]
@@ -51,6 +53,10 @@ func (pl *plan) add(filters []gatewayv1.HTTPRouteFilter) {
 		case gatewayv1.HTTPRouteFilterRequestRedirect:
 			if f.RequestRedirect != nil && pl.redirect == nil {
 				pl.redirect = &redirectFilter{f.RequestRedirect}
+			}
+		case gatewayv1.HTTPRouteFilterCORS:
+			if f.CORS != nil && pl.cors == nil {
+				pl.cors = &corsPolicy{f.CORS}
 			}
 		case gatewayv1.HTTPRouteFilterURLRewrite:
 			if f.URLRewrite != nil {

@@ -63,6 +63,25 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var pl plan
 	pl.add(rule.Filters)
+	if pl.cors != nil {
+		preflight := isPreflight(r)
+		hs := pl.cors.headers(r, preflight)
+		if preflight {
+			// Answered here: the backend never sees a preflight. An Origin
+			// that is not allowed gets the same 204 without CORS headers.
+			for _, h := range hs {
+				rw.Header().Set(string(h.Name), h.Value)
+			}
+			rw.Header().Add("Vary", "Origin")
+			rw.WriteHeader(http.StatusNoContent)
+			p.metrics.request(entry, nil, rw.code())
+			p.debug(r, h.port, entry, nil, rw.code(), "CORS preflight")
+			return
+		}
+		if len(hs) > 0 {
+			pl.respHeaders = append(pl.respHeaders, headerMod{&gatewayv1.HTTPHeaderFilter{Set: hs}})
+		}
+	}
 	rw.respHeaders = pl.respHeaders
 	if pl.redirect != nil {
 		p.redirect(rw, r, h.port, entry, pl.redirect)

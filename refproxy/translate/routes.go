@@ -267,19 +267,25 @@ var supportedFilters = map[gatewayv1.HTTPRouteFilterType]bool{
 	gatewayv1.HTTPRouteFilterRequestRedirect:        true,
 	gatewayv1.HTTPRouteFilterURLRewrite:             true,
 	gatewayv1.HTTPRouteFilterRequestMirror:          true,
+	gatewayv1.HTTPRouteFilterCORS:                   true,
+}
+
+// ruleOnlyFilters act before the weighted pick, so a backendRef cannot carry them.
+var ruleOnlyFilters = map[gatewayv1.HTTPRouteFilterType]bool{
+	gatewayv1.HTTPRouteFilterRequestMirror: true,
+	gatewayv1.HTTPRouteFilterCORS:          true,
 }
 
 // checkFilters refuses the filter types refproxy does not implement, and
-// RequestMirror on a backendRef (mirroring is a rule's: it runs before the
-// weighted pick).
+// RequestMirror and CORS on a backendRef.
 func checkFilters(fs []gatewayv1.HTTPRouteFilter, rule bool) error {
 	for i, f := range fs {
-		if !supportedFilters[f.Type] || (!rule && f.Type == gatewayv1.HTTPRouteFilterRequestMirror) {
+		if !supportedFilters[f.Type] || (!rule && ruleOnlyFilters[f.Type]) {
 			where := "rule"
 			if !rule {
 				where = "backendRef"
 			}
-			return fmt.Errorf("filters[%d]: filter type %q is not supported on a %s: expected RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or (on a rule) RequestMirror", i, f.Type, where)
+			return fmt.Errorf("filters[%d]: filter type %q is not supported on a %s: expected RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or (on a rule) RequestMirror or CORS", i, f.Type, where)
 		}
 	}
 	return nil
