@@ -14,7 +14,7 @@ import (
 // claiming one makes the suite run its tests, and ci/kind/e2e.sh runs them
 // all. Port 8080 and listener isolation rely on one refproxy per Gateway
 // (the provisioner). Not implemented, so not claimed: retries,
-// static or empty addresses, infrastructure
+// static addresses (an empty IPAddress entry is fine), infrastructure
 // metadata, client certificates, BackendTLSPolicy, destination port
 // matching and misdirected-request detection.
 func SupportedFeatures() []gatewayv1.SupportedFeature {
@@ -46,6 +46,7 @@ func SupportedFeatures() []gatewayv1.SupportedFeature {
 		features.SupportHTTPRouteBackendProtocolH2C,
 		features.SupportHTTPRouteBackendProtocolWebSocket,
 		features.SupportHTTPRouteCORS,
+		features.SupportGatewayAddressEmpty,
 	}
 	// The API server keeps the list sorted by name (a listType=map keyed
 	// by name); sorting here keeps "unchanged" comparisons exact.

@@ -79,7 +79,12 @@ func (t *translator) gateways() {
 	// byPort finds conflicts between listeners sharing a port, across Gateways
 	// too: one proxy serves them all on one socket.
 	byPort := map[int32][]*listener{}
+	t.rejected = map[*gatewayv1.Gateway]string{}
 	for _, gw := range gws {
+		if msg := unsupportedAddresses(gw); msg != "" {
+			t.rejected[gw] = msg // none of its listeners is served
+			continue
+		}
 		for i := range gw.Spec.Listeners {
 			l := t.newListener(gw, &gw.Spec.Listeners[i])
 			t.listeners = append(t.listeners, l)
@@ -271,7 +276,34 @@ func (t *translator) gatewayStatus(gw *gatewayv1.Gateway) {
 	if valid == 0 {
 		st.Status.Conditions[1].Reason = string(gatewayv1.GatewayReasonInvalid)
 	}
+	if msg, ok := t.rejected[gw]; ok {
+		st.Status.Conditions = []metav1.Condition{
+			t.cond(string(gatewayv1.GatewayConditionAccepted), string(gatewayv1.GatewayReasonUnsupportedAddress), false, gw.Generation, msg),
+			t.cond(string(gatewayv1.GatewayConditionProgrammed), string(gatewayv1.GatewayReasonInvalid), false, gw.Generation, "the Gateway is not accepted"),
+		}
+	}
 	t.res.Gateways = append(t.res.Gateways, st)
+}
+
+// unsupportedAddresses explains why refproxy cannot honour gw's
+// spec.addresses, or returns "". refproxy's address comes from where it is
+// deployed (its Service's load balancer), so it can take an IPAddress
+// entry without a value ("any address") but not a chosen address or
+// another address type.
+func unsupportedAddresses(gw *gatewayv1.Gateway) string {
+	for i, a := range gw.Spec.Addresses {
+		typ := gatewayv1.IPAddressType
+		if a.Type != nil {
+			typ = *a.Type
+		}
+		switch {
+		case typ != gatewayv1.IPAddressType:
+			return fmt.Sprintf("spec.addresses[%d]: address type %q is not supported: expected IPAddress", i, typ)
+		case a.Value != "":
+			return fmt.Sprintf("spec.addresses[%d]: static address %q is not supported: refproxy's address is assigned by its Service's load balancer; leave value empty", i, a.Value)
+		}
+	}
+	return ""
 }
 
 // listenerStatuses copies the (now complete) listener statuses into the results.

@@ -115,6 +115,8 @@ type translator struct {
 	listeners []*listener
 	// vhosts[port][listener hostname, hostname] collects entries before sorting.
 	vhosts map[int32]map[vhostKey]*route.VirtualHost
+	// rejected are served Gateways refused as a whole (not Accepted), with why.
+	rejected map[*gatewayv1.Gateway]string
 }
 
 func (t *translator) cond(typ, reason string, ok bool, gen int64, msg string) metav1.Condition {
