@@ -16,7 +16,7 @@ import (
 // (the provisioner). Not implemented, so not claimed: retries,
 // static addresses (an empty IPAddress entry is fine), infrastructure
 // metadata, client certificates, BackendTLSPolicy, destination port
-// matching and misdirected-request detection.
+// matching.
 func SupportedFeatures() []gatewayv1.SupportedFeature {
 	names := []features.FeatureName{
 		features.SupportGateway,
@@ -47,6 +47,7 @@ func SupportedFeatures() []gatewayv1.SupportedFeature {
 		features.SupportHTTPRouteBackendProtocolWebSocket,
 		features.SupportHTTPRouteCORS,
 		features.SupportGatewayAddressEmpty,
+		features.SupportGatewayHTTPSListenerDetectMisdirectedRequests,
 	}
 	// The API server keeps the list sorted by name (a listType=map keyed
 	// by name); sorting here keeps "unchanged" comparisons exact.

@@ -30,9 +30,11 @@ func newProtoListener(ln net.Listener, port int32, p *proxy.Proxy, certs *certCa
 	l := &protoListener{Listener: ln, port: port, proxy: p}
 	l.tls = &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		// HTTP/1.1 only: http.Server.Serve on a custom listener does not
-		// set up HTTP/2, and the routing is the same either way.
-		NextProtos: []string{"http/1.1"},
+		// http.Server answers h2 on the *tls.Conn this listener returns
+		// (proxy.ServerProtocols enables it); HTTP/2 clients then reuse a
+		// connection across hostnames, which the proxy answers with 421
+		// when a request belongs to another listener than the SNI's.
+		NextProtos: []string{"h2", "http/1.1"},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			pt := p.Table().Port(port)
 			if pt == nil || len(pt.TLS) == 0 {

@@ -92,30 +92,41 @@ spec:
 	addr := r.Addr(443).String()
 
 	for _, tc := range []struct {
-		host     string
-		cert     []byte
-		wantBody string
+		name       string
+		sni, host  string
+		cert       []byte
+		http2      bool
+		wantStatus int
+		wantBody   string
 	}{
-		{"a.example", certA, "a"},
-		{"b.example", certB, "b"},
+		{"a.example", "a.example", "a.example", certA, false, 200, "a"},
+		{"b.example", "b.example", "b.example", certB, false, 200, "b"},
+		{"a.example over HTTP/2", "a.example", "a.example", certA, true, 200, "a"},
+		// A connection set up for a.example (and its certificate) carrying
+		// a request for b.example, as HTTP/2 connection reuse does.
+		{"misdirected", "a.example", "b.example", certA, true, http.StatusMisdirectedRequest, ""},
 	} {
-		t.Run(tc.host, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			roots := x509.NewCertPool()
 			roots.AppendCertsFromPEM(tc.cert)
 			c := &http.Client{Transport: &http.Transport{
-				TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: tc.host},
+				TLSClientConfig:   &tls.Config{RootCAs: roots, ServerName: tc.sni},
+				ForceAttemptHTTP2: tc.http2,
 			}}
 			defer c.CloseIdleConnections()
 			req, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/", nil)
 			req.Host = tc.host
 			res, err := c.Do(req)
 			if err != nil {
-				t.Fatalf("GET over TLS with SNI %s: %v", tc.host, err)
+				t.Fatalf("GET over TLS with SNI %s: %v", tc.sni, err)
 			}
 			defer res.Body.Close()
 			body, _ := io.ReadAll(res.Body)
-			if res.StatusCode != 200 || string(body) != tc.wantBody {
-				t.Errorf("got %d %q, want 200 %q", res.StatusCode, body, tc.wantBody)
+			if res.StatusCode != tc.wantStatus || (tc.wantBody != "" && string(body) != tc.wantBody) {
+				t.Errorf("got %d %q, want %d %q", res.StatusCode, body, tc.wantStatus, tc.wantBody)
+			}
+			if want := map[bool]int{false: 1, true: 2}[tc.http2]; res.ProtoMajor != want {
+				t.Errorf("answered in %s, want HTTP/%d", res.Proto, want)
 			}
 		})
 	}

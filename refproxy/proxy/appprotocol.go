@@ -34,12 +34,13 @@ func newH2CTransport() *http.Transport {
 	return t
 }
 
-// ServerProtocols lets srv accept HTTP/1.1 and, on plain-text ports,
-// HTTP/2 with prior knowledge (h2c), which gRPC-style clients and the
-// Gateway API's h2c backend tests send; TLS ports stay HTTP/1.1 (their
-// listener offers no h2 in ALPN).
+// ServerProtocols lets srv accept HTTP/1.1, HTTP/2 over TLS (when the
+// listener's ALPN offers h2) and, on plain-text ports, HTTP/2 with prior
+// knowledge (h2c), which gRPC-style clients and the Gateway API's h2c
+// backend tests send.
 func ServerProtocols(srv *http.Server) {
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
 }

@@ -45,6 +45,14 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &statusWriter{ResponseWriter: w}
 	var entry *route.Entry
 	if t := p.state.Load(); t != nil && t.Table != nil {
+		if r.TLS != nil {
+			if pt := t.Table.Port(h.port); pt != nil && pt.Misdirected(r.TLS.ServerName, route.HostOnly(r.Host)) {
+				p.local(rw, http.StatusMisdirectedRequest, "the connection was set up for another listener's hostname")
+				p.metrics.request(nil, nil, rw.code())
+				p.debug(r, h.port, nil, nil, rw.code(), "misdirected")
+				return
+			}
+		}
 		entry = t.Table.Lookup(h.port, r)
 	}
 	if entry == nil || entry.Rule == nil {

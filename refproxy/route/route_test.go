@@ -73,3 +73,27 @@ func TestNextEndpointRoundRobin(t *testing.T) {
 		t.Fatal("no endpoints must give the empty string (503)")
 	}
 }
+
+func TestMisdirected(t *testing.T) {
+	p := &Port{ListenerHosts: []string{"abc.wild.example", "*.wild.example", "second.example", "*"}}
+	for _, tc := range []struct {
+		sni, host string
+		want      bool
+	}{
+		{"example.org", "example.org", false},   // both the catch-all
+		{"example.org", "second.example", true}, // the host has its own listener
+		{"second.example", "example.org", true}, // and the other way round
+		{"second.example", "second.example", false},
+		{"x.wild.example", "y.wild.example", false}, // one wildcard listener
+		{"x.wild.example", "abc.wild.example", true},
+		{"Second.Example.", "second.example", false}, // SNI case and trailing dot
+		{"", "second.example", false},                // no SNI: nothing to compare
+	} {
+		if got := p.Misdirected(tc.sni, tc.host); got != tc.want {
+			t.Errorf("Misdirected(sni %q, host %q) = %v, want %v", tc.sni, tc.host, got, tc.want)
+		}
+	}
+	if (&Port{ListenerHosts: []string{"*"}}).Misdirected("a.example", "b.example") {
+		t.Error("one listener: nothing can be misdirected")
+	}
+}

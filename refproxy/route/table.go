@@ -246,13 +246,7 @@ func (t *Table) Lookup(p int32, r *http.Request) *Entry {
 func (p *Port) Host(host string) *VirtualHost {
 	listener := ""
 	if len(p.ListenerHosts) > 0 {
-		for _, lh := range p.ListenerHosts {
-			if HostnameMatches(lh, host) {
-				listener = lh
-				break
-			}
-		}
-		if listener == "" {
+		if listener = p.Listener(host); listener == "" {
 			return nil
 		}
 	}
@@ -262,6 +256,30 @@ func (p *Port) Host(host string) *VirtualHost {
 		}
 	}
 	return nil
+}
+
+// Listener returns the most specific of ListenerHosts matching host, or "".
+func (p *Port) Listener(host string) string {
+	for _, lh := range p.ListenerHosts {
+		if HostnameMatches(lh, host) {
+			return lh
+		}
+	}
+	return ""
+}
+
+// Misdirected reports whether a request for host arriving on a TLS
+// connection whose SNI was sni belongs to another listener of the port than
+// the one that connection was set up for (and so, possibly, another
+// certificate): HTTP/2 clients reuse a connection for every host its
+// certificate covers, and the answer must then be 421 Misdirected Request.
+// Without SNI, or when it names no listener, nothing is misdirected.
+func (p *Port) Misdirected(sni, host string) bool {
+	if sni == "" || len(p.ListenerHosts) < 2 {
+		return false
+	}
+	want := p.Listener(strings.ToLower(strings.TrimSuffix(sni, ".")))
+	return want != "" && want != p.Listener(host)
 }
 
 // HostOnly strips a port from a Host header value and lower-cases it.
