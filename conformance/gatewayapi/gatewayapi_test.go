@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -106,6 +107,11 @@ func prepare(t *testing.T, cfg *rest.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A previous run's cleanup deletes the suite's namespaces without
+	// waiting; applying into one still terminating fails the whole run.
+	if err := waitNotTerminating(ctx, kube, suiteNamespaces...); err != nil {
+		t.Fatal(err)
+	}
 	if os.Getenv(EnvNoLB) != "1" {
 		startLB(t, kube)
 	}
@@ -114,6 +120,26 @@ func prepare(t *testing.T, cfg *rest.Config) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// suiteNamespaces are the namespaces of the suite's base manifests.
+var suiteNamespaces = []string{"gateway-conformance-infra", "gateway-conformance-app-backend", "gateway-conformance-web-backend"}
+
+func waitNotTerminating(ctx context.Context, kube kubernetes.Interface, names ...string) error {
+	for _, name := range names {
+		for {
+			ns, err := kube.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) || (err == nil && ns.DeletionTimestamp == nil) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("namespace %s is still terminating (a previous run's cleanup): %w", name, ctx.Err())
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return nil
 }
 
 func startLB(t *testing.T, kube kubernetes.Interface) {

@@ -1,11 +1,6 @@
 package cli
 
 import (
-	"context"
-	"errors"
-	"io"
-	"log/slog"
-	"strings"
 	"testing"
 )
 
@@ -28,17 +23,6 @@ func TestProvisionerFlags(t *testing.T) {
 		{"missing kubeconfig", base, nil, "/nonexistent/kubeconfig"},
 		{"namespace from the Pod", []string{"--kubeconfig", "/nonexistent/kubeconfig", "--image", "img"}, map[string]string{"POD_NAMESPACE": "ns"}, "/nonexistent/kubeconfig"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := &Env{
-				Stdout: io.Discard, Stderr: io.Discard, Stdin: strings.NewReader(""),
-				Getenv: func(k string) string { return tc.env[k] },
-				Logger: slog.New(slog.DiscardHandler),
-			}
-			err := runProvisioner(context.Background(), env, tc.args)
-			var ee *ExitError
-			if err == nil || !errors.As(err, &ee) || ee.Code != ExitBadInput || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("runProvisioner(%q) = %v, want a bad-input error containing %q", tc.args, err, tc.wantErr)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { MustRefuse(t, runProvisioner, tc.args, tc.env, tc.wantErr) })
 	}
 }

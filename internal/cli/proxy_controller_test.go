@@ -28,17 +28,23 @@ func TestProxyModeFlags(t *testing.T) {
 		{"bad address service", []string{"--kubeconfig", "/nonexistent", "--address-service", "svc"}, nil, "expected NAMESPACE/NAME"},
 		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kubeconfig"}, nil, "/nonexistent/kubeconfig"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := &Env{
-				Stdout: io.Discard, Stderr: io.Discard, Stdin: strings.NewReader(""),
-				Getenv: func(k string) string { return tc.env[k] },
-				Logger: slog.New(slog.DiscardHandler),
-			}
-			err := runProxy(context.Background(), env, tc.args)
-			var ee *ExitError
-			if err == nil || !errors.As(err, &ee) || ee.Code != ExitBadInput || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("runProxy(%q) = %v, want a bad-input error containing %q", tc.args, err, tc.wantErr)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { MustRefuse(t, runProxy, tc.args, tc.env, tc.wantErr) })
+	}
+}
+
+// MustRefuse runs a subcommand with args and a quiet environment holding
+// env, and fails unless it returns a bad-input error (exit code 2) whose
+// message contains wantErr.
+func MustRefuse(t *testing.T, run func(context.Context, *Env, []string) error, args []string, env map[string]string, wantErr string) {
+	t.Helper()
+	e := &Env{
+		Stdout: io.Discard, Stderr: io.Discard, Stdin: strings.NewReader(""),
+		Getenv: func(k string) string { return env[k] },
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	err := run(context.Background(), e, args)
+	var ee *ExitError
+	if err == nil || !errors.As(err, &ee) || ee.Code != ExitBadInput || !strings.Contains(err.Error(), wantErr) {
+		t.Errorf("run(%q) = %v, want a bad-input error containing %q", args, err, wantErr)
 	}
 }
