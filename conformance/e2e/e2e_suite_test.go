@@ -73,32 +73,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 // doc's INGRESS_GW_ADDRESS expects of a real cloud.
 func startLB() {
 	GinkgoHelper()
-	network := os.Getenv("KIND_EXPERIMENTAL_DOCKER_NETWORK")
-	if network == "" {
-		network = "kind"
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	opts, err := lb.KindOptions(ctx, network, testCluster.Name)
-	if err != nil {
-		cancel()
-		Fail(err.Error())
-	}
-	opts.Client = clientset
-	opts.Logger = slog.New(slog.NewTextHandler(GinkgoWriter, nil)).With("component", "lb")
-	if os.Geteuid() != 0 {
-		opts.Router = lb.IPRoute{Command: []string{"sudo", "-n"}}
-	}
-	c, err := lb.New(opts)
-	if err != nil {
-		cancel()
-		Fail(err.Error())
-	}
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	lbStop = func() error {
-		cancel()
-		return <-done
-	}
+	var err error
+	lbStop, err = lb.StartKind(clientset, testCluster.Name, slog.New(slog.NewTextHandler(GinkgoWriter, nil)).With("component", "lb"))
+	Expect(err).NotTo(HaveOccurred())
 }
 
 func setUp(ctx context.Context) {

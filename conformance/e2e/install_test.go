@@ -8,8 +8,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -38,20 +36,9 @@ func mustInstallDoc(ctx context.Context) {
 // rolled out and Available.
 func mustDeploymentAvailable(ctx context.Context, ns, name string) {
 	GinkgoHelper()
-	Eventually(func(g Gomega) {
-		d, err := clientset.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation), "deployment %s/%s not observed", ns, name)
-		g.Expect(d.Status.UpdatedReplicas).To(Equal(*d.Spec.Replicas))
-		g.Expect(d.Status.AvailableReplicas).To(Equal(*d.Spec.Replicas))
-		available := false
-		for _, c := range d.Status.Conditions {
-			if c.Type == appsv1.DeploymentAvailable {
-				available = c.Status == corev1.ConditionTrue
-			}
-		}
-		g.Expect(available).To(BeTrue(), "deployment %s/%s Available", ns, name)
-	}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Succeed())
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	Expect(install.WaitRolled(wctx, clientset, ns, name)).To(Succeed())
 }
 
 // conditionStatus returns a lookup of the conditions list at path in obj:

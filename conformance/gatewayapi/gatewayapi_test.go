@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -116,7 +115,7 @@ func prepare(t *testing.T, cfg *rest.Config) {
 		startLB(t, kube)
 	}
 	for _, name := range []string{install.ProxyDeployment, install.ProvisionerDeployment} {
-		if err := waitAvailable(ctx, kube, install.Namespace, name); err != nil {
+		if err := install.WaitRolled(ctx, kube, install.Namespace, name); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,24 +147,13 @@ func startLB(t *testing.T, kube kubernetes.Interface) {
 	if name == "" {
 		name = "splitproof"
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	opts, err := lb.KindOptions(ctx, "kind", name)
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	stop, err := lb.StartKind(kube, name, logger)
 	if err != nil {
-		cancel()
-		t.Fatalf("LoadBalancer for kind cluster %s (set %s=1 if the cluster has its own): %v", name, EnvNoLB, err)
+		t.Fatalf("%v (set %s=1 if the cluster has its own)", err, EnvNoLB)
 	}
-	opts.Client = kube
-	opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	c, err := lb.New(opts)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("LoadBalancer: %v", err)
 		}
 	})
@@ -177,26 +165,4 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
-}
-
-func waitAvailable(ctx context.Context, kube kubernetes.Interface, ns, name string) error {
-	var last string
-	for {
-		d, err := kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-		if err == nil {
-			for _, c := range d.Status.Conditions {
-				if c.Type == appsv1.DeploymentAvailable && c.Status == "True" && d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == d.Status.Replicas {
-					return nil
-				}
-			}
-			last = fmt.Sprintf("%+v", d.Status.Conditions)
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("Deployment %s/%s not Available: %s", ns, name, last)
-		case <-time.After(time.Second):
-		}
-	}
 }

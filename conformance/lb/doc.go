@@ -7,11 +7,10 @@
 // forwards traffic for LoadBalancer ingress IPs to the Service's endpoints.
 // The routes it added are removed when it stops.
 //
-// A test harness runs it beside the cluster:
+// A test harness runs it beside the cluster (both suites of conformance do):
 //
-//	opts, err := lb.KindOptions(ctx, "kind", clusterName)
-//	opts.Client, opts.Logger = clientset, logger
-//	opts.Router = lb.IPRoute{Command: []string{"sudo", "-n"}} // unless root
-//	c, err := lb.New(opts)
-//	go c.Run(ctx) // until ctx ends; then the routes are gone
+//	stop, err := lb.StartKind(clientset, clusterName, logger)
+//	defer stop() // ends it and removes its routes
+//
+// or builds one from KindOptions and New, and Runs it until its context ends.
 package lb
