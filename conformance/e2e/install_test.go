@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/splitproof/splitproof/conformance/install"
+	"github.com/splitproof/splitproof/scenarios/kube"
 )
 
 var (
@@ -65,9 +66,9 @@ func mustServiceAddress(ctx context.Context, ns, name string) string {
 	Eventually(func(g Gomega) {
 		svc, err := clientset.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
 		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(svc.Status.LoadBalancer.Ingress).NotTo(BeEmpty(), "Service %s/%s has no load-balancer address", ns, name)
-		addr = svc.Status.LoadBalancer.Ingress[0].IP
-		g.Expect(addr).NotTo(BeEmpty())
+		// The doc's jsonpath, as the replayer's cluster target reads it.
+		addr, err = kube.IngressAddress(svc)
+		g.Expect(err).NotTo(HaveOccurred(), "Service %s/%s has no load-balancer address", ns, name)
 	}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
 	return addr
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -204,10 +205,16 @@ func (p *Provisioner) converge(ctx context.Context) error {
 	}
 
 	for _, want := range wantSvc {
-		errs = append(errs, p.ensureService(ctx, want, find(services.Items, want.Name)))
+		errs = append(errs, p.ensure(ctx, want, find(services.Items, want.Name), func(next client.Object) {
+			mergeService(next.(*corev1.Service), want)
+		}))
 	}
 	for _, want := range wantDeploy {
-		errs = append(errs, p.ensureDeployment(ctx, want, find(deploys.Items, want.Name)))
+		errs = append(errs, p.ensure(ctx, want, find(deploys.Items, want.Name), func(next client.Object) {
+			d := next.(*appsv1.Deployment)
+			// The selector is immutable and derived from the name, so it is equal.
+			d.Spec.Replicas, d.Spec.Template = want.Spec.Replicas, want.Spec.Template
+		}))
 	}
 	for i := range deploys.Items {
 		if d := &deploys.Items[i]; wantDeploy[d.Name] == nil {
@@ -222,10 +229,12 @@ func (p *Provisioner) converge(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// find returns the item named name, or a nil interface (not a typed nil
+// pointer) when there is none.
 func find[T any, PT interface {
 	*T
 	client.Object
-}](items []T, name string) PT {
+}](items []T, name string) client.Object {
 	for i := range items {
 		if o := PT(&items[i]); o.GetName() == name {
 			return o
@@ -234,56 +243,46 @@ func find[T any, PT interface {
 	return nil
 }
 
-func (p *Provisioner) ensureService(ctx context.Context, want, have *corev1.Service) error {
+// ensure creates want when have is nil. Otherwise, when want's spec hash
+// differs from the one have carries, it updates a copy of have: merge sets
+// the spec fields the provisioner owns, and labels and annotations are
+// want's. Fields the API server fills in stay as they are.
+func (p *Provisioner) ensure(ctx context.Context, want, have client.Object, merge func(next client.Object)) error {
+	kind := strings.TrimPrefix(fmt.Sprintf("%T", want), "*v1.")
+	key, gw := want.GetNamespace()+"/"+want.GetName(), want.GetAnnotations()[AnnotationGateway]
 	if have == nil {
 		if err := p.client.Create(ctx, want); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create Service %s/%s for Gateway %s: %w", want.Namespace, want.Name, want.Annotations[AnnotationGateway], err)
+			return fmt.Errorf("create %s %s for Gateway %s: %w", kind, key, gw, err)
 		}
-		p.logger.Info("created proxy Service", "service", want.Namespace+"/"+want.Name, "gateway", want.Annotations[AnnotationGateway])
+		p.logger.Info("created proxy "+kind, "object", key, "gateway", gw)
 		return nil
 	}
-	if have.Annotations[AnnotationSpecHash] == want.Annotations[AnnotationSpecHash] {
+	if have.GetAnnotations()[AnnotationSpecHash] == want.GetAnnotations()[AnnotationSpecHash] {
 		return nil
 	}
-	next := have.DeepCopy()
-	next.Labels, next.Annotations = want.Labels, want.Annotations
-	// Only the fields the provisioner sets: the API server's (cluster IPs,
-	// node ports of ports that stay) are kept.
-	nodePorts := map[int32]int32{}
-	for _, sp := range have.Spec.Ports {
-		nodePorts[sp.Port] = sp.NodePort
-	}
-	next.Spec.Type, next.Spec.Selector, next.Spec.Ports = want.Spec.Type, want.Spec.Selector, want.Spec.Ports
-	for i := range next.Spec.Ports {
-		next.Spec.Ports[i].NodePort = nodePorts[next.Spec.Ports[i].Port]
-	}
+	next := have.DeepCopyObject().(client.Object)
+	next.SetLabels(want.GetLabels())
+	next.SetAnnotations(want.GetAnnotations())
+	merge(next)
 	if err := p.client.Update(ctx, next); err != nil {
-		return fmt.Errorf("update Service %s/%s: %w", have.Namespace, have.Name, err)
+		return fmt.Errorf("update %s %s: %w", kind, key, err)
 	}
-	p.logger.Info("updated proxy Service", "service", have.Namespace+"/"+have.Name, "gateway", want.Annotations[AnnotationGateway])
+	p.logger.Info("updated proxy "+kind, "object", key, "gateway", gw)
 	return nil
 }
 
-func (p *Provisioner) ensureDeployment(ctx context.Context, want, have *appsv1.Deployment) error {
-	if have == nil {
-		if err := p.client.Create(ctx, want); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create Deployment %s/%s for Gateway %s: %w", want.Namespace, want.Name, want.Annotations[AnnotationGateway], err)
-		}
-		p.logger.Info("created proxy Deployment", "deployment", want.Namespace+"/"+want.Name, "gateway", want.Annotations[AnnotationGateway])
-		return nil
+// mergeService sets next's type, selector and ports to want's, keeping the
+// node port of every port that stays (the API server allocated it).
+func mergeService(next, want *corev1.Service) {
+	nodePorts := map[int32]int32{}
+	for _, sp := range next.Spec.Ports {
+		nodePorts[sp.Port] = sp.NodePort
 	}
-	if have.Annotations[AnnotationSpecHash] == want.Annotations[AnnotationSpecHash] {
-		return nil
+	next.Spec.Type, next.Spec.Selector = want.Spec.Type, want.Spec.Selector
+	next.Spec.Ports = append([]corev1.ServicePort(nil), want.Spec.Ports...)
+	for i := range next.Spec.Ports {
+		next.Spec.Ports[i].NodePort = nodePorts[next.Spec.Ports[i].Port]
 	}
-	next := have.DeepCopy()
-	next.Labels, next.Annotations = want.Labels, want.Annotations
-	// The selector is immutable and derived from the name, so it is equal.
-	next.Spec.Replicas, next.Spec.Template = want.Spec.Replicas, want.Spec.Template
-	if err := p.client.Update(ctx, next); err != nil {
-		return fmt.Errorf("update Deployment %s/%s: %w", have.Namespace, have.Name, err)
-	}
-	p.logger.Info("updated proxy Deployment", "deployment", have.Namespace+"/"+have.Name, "gateway", want.Annotations[AnnotationGateway])
-	return nil
 }
 
 func (p *Provisioner) remove(ctx context.Context, obj client.Object) error {

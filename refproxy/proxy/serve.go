@@ -45,20 +45,18 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &statusWriter{ResponseWriter: w}
 	var entry *route.Entry
 	if t := p.state.Load(); t != nil && t.Table != nil {
-		if r.TLS != nil {
-			if pt := t.Table.Port(h.port); pt != nil && pt.Misdirected(r.TLS.ServerName, route.HostOnly(r.Host)) {
+		if pt := t.Table.Port(h.port); pt != nil {
+			if r.TLS != nil && pt.Misdirected(r.TLS.ServerName, route.HostOnly(r.Host)) {
 				p.local(rw, http.StatusMisdirectedRequest, "the connection was set up for another listener's hostname")
-				p.metrics.request(nil, nil, rw.code())
-				p.debug(r, h.port, nil, nil, rw.code(), "misdirected")
+				h.finish(rw, r, nil, nil, "misdirected")
 				return
 			}
+			entry = pt.Lookup(r)
 		}
-		entry = t.Table.Lookup(h.port, r)
 	}
 	if entry == nil || entry.Rule == nil {
 		p.local(rw, http.StatusNotFound, "no route matches")
-		p.metrics.request(nil, nil, rw.code())
-		p.debug(r, h.port, nil, nil, rw.code(), "no route")
+		h.finish(rw, r, nil, nil, "no route")
 		return
 	}
 	rule := entry.Rule
@@ -82,8 +80,7 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			rw.Header().Add("Vary", "Origin")
 			rw.WriteHeader(http.StatusNoContent)
-			p.metrics.request(entry, nil, rw.code())
-			p.debug(r, h.port, entry, nil, rw.code(), "CORS preflight")
+			h.finish(rw, r, entry, nil, "CORS preflight")
 			return
 		}
 		if len(hs) > 0 {
@@ -93,8 +90,7 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw.respHeaders = pl.respHeaders
 	if pl.redirect != nil {
 		p.redirect(rw, r, h.port, entry, pl.redirect)
-		p.metrics.request(entry, nil, rw.code())
-		p.debug(r, h.port, entry, nil, rw.code(), "redirect")
+		h.finish(rw, r, entry, nil, "redirect")
 		return
 	}
 	if len(rule.Mirrors) > 0 {
@@ -102,15 +98,13 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(rule.Backends) == 0 || rule.Picker == nil {
 		p.local(rw, http.StatusInternalServerError, "rule has no backendRefs")
-		p.metrics.request(entry, nil, rw.code())
-		p.debug(r, h.port, entry, nil, rw.code(), "no backendRefs")
+		h.finish(rw, r, entry, nil, "no backendRefs")
 		return
 	}
 	i := rule.Picker.Pick()
 	if i == picker.None {
 		p.local(rw, p.allZeroStatus, "every backendRef of the rule has weight 0")
-		p.metrics.request(entry, nil, rw.code())
-		p.debug(r, h.port, entry, nil, rw.code(), "all weights zero")
+		h.finish(rw, r, entry, nil, "all weights zero")
 		return
 	}
 	b := rule.Backends[i]
@@ -121,8 +115,7 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rw.respHeaders = pl.respHeaders
 		if pl.redirect != nil {
 			p.redirect(rw, r, h.port, entry, pl.redirect)
-			p.metrics.request(entry, b, rw.code())
-			p.debug(r, h.port, entry, b, rw.code(), "redirect")
+			h.finish(rw, r, entry, b, "redirect")
 			return
 		}
 	}
@@ -145,8 +138,7 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		p.local(rw, http.StatusInternalServerError, "backendRef "+b.Name+" has unknown kind "+string(b.Kind))
 	}
-	p.metrics.request(entry, b, rw.code())
-	p.debug(r, h.port, entry, b, rw.code(), "")
+	h.finish(rw, r, entry, b, "")
 }
 
 // rewrite builds the upstream request of a Service backend.
@@ -230,6 +222,13 @@ func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request, port int32, e *
 }
 
 // debug logs one request line; it costs one Enabled call when debug is off.
+// finish records the answer rw carries: the request metric and, at debug
+// level, one log line.
+func (h *portHandler) finish(rw *statusWriter, r *http.Request, e *route.Entry, b *route.Backend, note string) {
+	h.p.metrics.request(e, b, rw.code())
+	h.p.debug(r, h.port, e, b, rw.code(), note)
+}
+
 func (p *Proxy) debug(r *http.Request, port int32, e *route.Entry, b *route.Backend, code int, note string) {
 	if !p.logger.Enabled(r.Context(), slog.LevelDebug) {
 		return

@@ -226,7 +226,12 @@ func (t *Table) Lookup(p int32, r *http.Request) *Entry {
 	if pt == nil {
 		return nil
 	}
-	vh := pt.Host(HostOnly(r.Host))
+	return pt.Lookup(r)
+}
+
+// Lookup finds the entry of this port that serves r, or nil.
+func (p *Port) Lookup(r *http.Request) *Entry {
+	vh := p.Host(HostOnly(r.Host))
 	if vh == nil {
 		return nil
 	}
