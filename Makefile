@@ -2,16 +2,22 @@
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
-.PHONY: help build test demo bench fuzz e2e lint kind-images kind-cluster kind-delete generate integration conformance
+.PHONY: help ci build test demo bench fuzz e2e lint kind-images kind-cluster kind-delete generate integration conformance
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/splitproof
 	@ci/build.sh
 
-test: ## gofmt, go vet and go test -race on every package (minutes, no cluster)
+test: ## gofmt, go vet (every build tag) and go test -race on every package (minutes, no cluster)
 	@ci/test.sh
+
+lint: ## staticcheck (pinned, every build tag) and shellcheck on the ci/ scripts
+	@ci/lint.sh
+
+ci: ## everything CI runs (.ci/run): install, test, lint, integration, e2e, with a phase summary
+	@ci/ci.sh
 
 demo: ## the main job on the embedded default: replay the doc's examples and print verdicts
 	@ci/demo.sh

@@ -5,4 +5,5 @@
 # Extra arguments go to `splitproof demo` (e.g. make demo ARGS=--sequential).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "$REPO_ROOT/ci/build.sh" >/dev/null
-exec "$REPO_ROOT/bin/splitproof" demo ${ARGS:-} "$@"
+read -ra extra <<<"${ARGS:-}"
+exec "$REPO_ROOT/bin/splitproof" demo "${extra[@]}" "$@"

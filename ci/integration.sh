@@ -7,13 +7,15 @@
 #   ci/integration.sh [go test flags…]     e.g. ci/integration.sh -run TestExample1 -v
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-log "building kube-apiserver, etcd and controller-gen (cached)"
+phase_start "build kubernetes, etcd, controller-gen (cached)"
 tools="$(bash ci/kind/tools.sh kubernetes etcd controller-gen)"
+phase_end
 tool_dir() { awk -v t="$1" '$1 == t {print $2}' <<<"$tools"; }
 SPLITPROOF_KUBE_BIN_DIR="$(tool_dir kubernetes)"
 SPLITPROOF_ETCD_BIN_DIR="$(tool_dir etcd)"
 SPLITPROOF_CONTROLLER_GEN="$(tool_dir controller-gen)/controller-gen"
 export SPLITPROOF_KUBE_BIN_DIR SPLITPROOF_ETCD_BIN_DIR SPLITPROOF_CONTROLLER_GEN
 
-log "go test -tags integration"
-go test -tags integration -race -count=1 -timeout 15m "$@" ./refproxy/controller/... ./refproxy/provision/... ./internal/cli/... ./conformance/install/... ./conformance/lb/...
+phase_start "go test -race -tags integration"
+go test -tags integration -race -vet=off -count=1 -timeout 15m "$@" ./refproxy/controller/... ./refproxy/provision/... ./internal/cli/... ./conformance/install/... ./conformance/lb/...
+phase_end

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings for the ci/kind scripts: pinned versions, the cache root and
 # small helpers. Sourced after ci/lib.sh.
 
@@ -19,17 +20,6 @@ mkdir -p "$SPLITPROOF_CACHE"
 KIND_CLUSTER_NAME="${KIND_CLUSTER_NAME:-splitproof}"
 export KIND_CLUSTER_NAME
 
-# Timing of phases: phase_start NAME … phase_end prints "NAME: Ns" and keeps
-# a summary that phase_summary prints at the end.
-PHASE_SUMMARY="${PHASE_SUMMARY:-}"
-phase_start() { PHASE_NAME="$1"; PHASE_T0="$(date +%s)"; log "$1"; }
-phase_end() {
-  local dt=$(( $(date +%s) - PHASE_T0 ))
-  printf '%-28s %5ss\n' "$PHASE_NAME" "$dt" >&2
-  PHASE_SUMMARY+="$(printf '  %-26s %5ss' "$PHASE_NAME" "$dt")"$'\n'
-}
-phase_summary() { printf '\nphase timings:\n%s' "$PHASE_SUMMARY" >&2; }
-
 # content_key FILE_OR_STRING… prints a short hash of the files' contents and
 # the literal strings given, so a changed input gives a new key.
 content_key() {
@@ -42,12 +32,6 @@ content_key() {
       printf 'str %s\n' "$item"
     fi
   done | sha256sum | cut -c1-12
-}
-
-# Go with the module and build caches under the cache root; static binaries.
-kind_go() {
-  GOMODCACHE="$SPLITPROOF_CACHE/go/mod" GOCACHE="$SPLITPROOF_CACHE/go/build" \
-    CGO_ENABLED=0 GOWORK=off nice -n 10 go "$@"
 }
 
 # copy_with_libs DIR FILE… copies each file (dereferencing symlinks) into DIR

@@ -31,6 +31,7 @@ T_START="$(date +%s)"
 
 finish() {
   local rc=$?
+  phase_failed
   if [ "$mode" = all ] && [ "${KEEP_CLUSTER:-}" != 1 ]; then
     if [ -n "${CLUSTER_UP:-}" ]; then
       phase_start "delete cluster"
@@ -40,7 +41,7 @@ finish() {
     "$REPO_ROOT/ci/kind/stop-docker.sh" || rc=1
   fi
   phase_summary
-  printf '  %-26s %5ss\n' total "$(( $(date +%s) - T_START ))" >&2
+  printf '  %-38s %5ss\n' total "$(( $(date +%s) - T_START ))" >&2
   echo "cache: $SPLITPROOF_CACHE ($(du -sh "$SPLITPROOF_CACHE" 2>/dev/null | cut -f1))" >&2
   exit "$rc"
 }
@@ -56,7 +57,7 @@ build_images() {
     echo "node image from KIND_NODE_IMAGE: $NODE_IMAGE" >&2
   else
     phase_start "node image"
-    NODE_IMAGE="$("$REPO_ROOT/ci/kind/node-image.sh")"
+    NODE_IMAGE="$(PHASE_PREFIX="$PHASE_NAME / " "$REPO_ROOT/ci/kind/node-image.sh")"
     phase_end
     # The kubectl matching the cluster, built with the node image.
     local k8s_tool
@@ -65,6 +66,12 @@ build_images() {
     export PATH="$k8s_bin:$PATH"
   fi
   export KIND_NODE_IMAGE="$NODE_IMAGE"
+
+  # One static bin/splitproof per run: the images, the cluster commands and
+  # the suites (built with the same flags) all use it.
+  phase_start "build bin/splitproof"
+  "$REPO_ROOT/ci/build.sh" >/dev/null
+  phase_end
 
   phase_start "workload images"
   local built
@@ -75,9 +82,6 @@ build_images() {
 }
 
 bring_up_cluster() {
-  phase_start "build bin/splitproof"
-  "$REPO_ROOT/ci/build.sh" >/dev/null
-  phase_end
   phase_start "cluster (create or reuse)"
   bin/splitproof kind create --reuse --name "$KIND_CLUSTER_NAME" --image "$NODE_IMAGE" --kubeconfig "$KUBECONFIG_FILE"
   CLUSTER_UP=1
@@ -91,9 +95,10 @@ run_e2e_suite() {
   phase_start "e2e suite"
   # The script owns the cluster's lifetime: the suite reuses it (and leaves it).
   # Called under `||`, where errexit is off: the status is kept by hand.
-  local status=0
+  local status=0 flags
+  read -ra flags <<<"${E2E_FLAGS:-}"
   KEEP_CLUSTER=1 E2E_KUBECONFIG="$KUBECONFIG_FILE" E2E_IMAGES="${WORKLOAD_IMAGES[*]}" \
-    go test -tags e2e -count=1 -timeout 30m -v ./conformance/e2e/ -ginkgo.v ${E2E_FLAGS:-} || status=$?
+    static_go test -tags e2e -count=1 -timeout 30m -v ./conformance/e2e/ -ginkgo.v "${flags[@]}" || status=$?
   phase_end
   return "$status"
 }
@@ -101,12 +106,13 @@ run_e2e_suite() {
 run_conformance() {
   phase_start "Gateway API conformance suite"
   # The test installs the Conformance profile and serves LoadBalancers itself.
-  local status=0
+  local status=0 flags
+  read -ra flags <<<"${CONFORMANCE_FLAGS:-}"
   KUBECONFIG="$KUBECONFIG_FILE" SPLITPROOF_VERSION="$(git describe --always --dirty 2>/dev/null || echo dev)" \
-    go test -tags conformance -count=1 -timeout 60m -v ./conformance/gatewayapi/ \
-    -run TestGatewayAPIConformance ${CONFORMANCE_FLAGS:-} || status=$?
+    static_go test -tags conformance -count=1 -timeout 60m -v ./conformance/gatewayapi/ \
+    -run TestGatewayAPIConformance "${flags[@]}" || status=$?
   phase_end
-  go run ./conformance/gatewayapi/summary out/conformance/*.yaml >&2 || true
+  static_go run ./conformance/gatewayapi/summary out/conformance/*.yaml >&2 || true
   return "$status"
 }
 

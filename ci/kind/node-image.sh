@@ -17,12 +17,13 @@ tools_out="$("$REPO_ROOT/ci/kind/tools.sh" kubernetes etcd coredns cri-tools pau
 while read -r name dir; do bins[$name]="$dir"; done <<<"$tools_out"
 node_rootfs="$("$REPO_ROOT/ci/kind/rootfs.sh" node)"
 slim_rootfs="$("$REPO_ROOT/ci/kind/rootfs.sh" slim)"
-kind_dir="$(cd "$REPO_ROOT/ci/tools/kubernetes" && kind_go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+kind_dir="$(cd "$REPO_ROOT/ci/tools/kubernetes" && static_go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
 [ -d "$kind_dir/images/base/files" ] || { echo "kind module files not found in $kind_dir" >&2; exit 1; }
 
+mapfile -t node_files < <(find "$REPO_ROOT/ci/kind/node" -type f | sort)
 key="$(content_key "$KUBERNETES_VERSION" "$ETCD_IMAGE_TAG" "$COREDNS_VERSION" "$PAUSE_IMAGE_TAG" "$KIND_VERSION" \
   "$node_rootfs" "$slim_rootfs" "${bins[*]}" \
-  "$REPO_ROOT/ci/kind/node-image.sh" "$REPO_ROOT/ci/kind/common.sh" $(find "$REPO_ROOT/ci/kind/node" -type f | sort))"
+  "$REPO_ROOT/ci/kind/node-image.sh" "$REPO_ROOT/ci/kind/common.sh" "${node_files[@]}")"
 image="splitproof/kind-node:$KUBERNETES_VERSION-$key"
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "node image $image is up to date" >&2

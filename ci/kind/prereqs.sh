@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes this machine ready for an offline kind cluster: installs Debian's
-# docker.io, mmdebstrap and iptables when missing, starts dockerd in the
+# docker.io, mmdebstrap and iptables when missing (ci/install.sh kind), starts dockerd in the
 # background when none answers (log: $SPLITPROOF_CACHE/docker/dockerd.log),
 # and checks that a privileged container can start. Where it cannot because
 # the machine's capability bounding set lacks CAP_SYS_RESOURCE, it restarts
@@ -13,23 +13,6 @@ source "$REPO_ROOT/ci/kind/common.sh"
 DOCKER_STATE="$SPLITPROOF_CACHE/docker"
 mkdir -p "$DOCKER_STATE"
 
-install_packages() {
-  local need=()
-  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-  command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
-  command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
-  command -v docker >/dev/null 2>&1 || need+=(docker.io)
-  # Non-Debian hosts (e.g. Ubuntu CI runners) need Debian's keyring to
-  # bootstrap bookworm.
-  [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
-  if [ "${#need[@]}" -gt 0 ]; then
-    log "apt-get install ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  fi
-}
-
 docker_ready() { docker info >/dev/null 2>&1; }
 
 # start_dockerd [CONFIG_FILE] starts dockerd in the background and waits for it.
@@ -40,8 +23,8 @@ start_dockerd() {
   PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH" nohup dockerd "${args[@]}" \
     >>"$DOCKER_STATE/dockerd.log" 2>&1 </dev/null &
   echo $! >"$DOCKER_STATE/dockerd.pid"
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     docker_ready && return 0
     if ! kill -0 "$(cat "$DOCKER_STATE/dockerd.pid")" 2>/dev/null; then
       tail -20 "$DOCKER_STATE/dockerd.log" >&2
@@ -68,7 +51,7 @@ probe_privileged() {
     >"$DOCKER_STATE/probe.log" 2>&1
 }
 
-install_packages
+bash "$REPO_ROOT/ci/install.sh" kind
 if docker_ready; then
   echo "using the running docker daemon"
 else

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the pinned tool modules under ci/tools/ into the cache
 # ($SPLITPROOF_CACHE/bin/<tool>-<key>/), static and from the Go module proxy
-# only. A tool is rebuilt only when its go.mod, go.sum, sources or build flags
-# change. Prints "<tool> <dir>" per tool on stdout.
+# only, with the same module and build cache as the project (ci/lib.sh). A
+# tool is rebuilt only when its go.mod, go.sum, sources or build flags change.
+# Prints "<tool> <dir>" per tool on stdout.
 #
 #   ci/kind/tools.sh [tool…]     (default: every tool under ci/tools/)
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -23,28 +24,34 @@ build_tool() {
   local name="$1" dir="$REPO_ROOT/ci/tools/$1" ldflags="-s -w" pattern=.
   case "$name" in
     kubernetes) ldflags="$(k8s_ldflags)"; pattern=tool ;;
-    coredns|coredns-conformance|cri-tools|echo-basic|controller-gen) pattern=tool ;;
+    coredns|coredns-conformance|cri-tools|echo-basic|controller-gen|staticcheck) pattern=tool ;;
   esac
   [ "$name" = cri-tools ] && ldflags+=" -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION"
-  local key out
-  key="$(content_key "$ldflags" "$(go version)" "$dir"/go.mod "$dir"/go.sum $(find "$dir" -name '*.go' | sort))"
+  local key out sources
+  mapfile -t sources < <(find "$dir" -name '*.go' | sort)
+  key="$(content_key "$ldflags" static "$(go version)" "$dir"/go.mod "$dir"/go.sum "${sources[@]}")"
   out="$SPLITPROOF_CACHE/bin/$name-$key"
+  mkdir -p "$SPLITPROOF_CACHE/bin"
+  # One build of a tool at a time: .ci/run builds tools in the background
+  # (ci/kind/prefetch.sh) while make lint or make integration may ask for the
+  # same one; the second caller waits and then finds it done.
+  local lock_fd
+  exec {lock_fd}>"$SPLITPROOF_CACHE/bin/.$name.lock"
+  flock "$lock_fd"
   if [ ! -f "$out/.done" ]; then
     local t0; t0="$(date +%s)"
     log "building ci/tools/$name (cold builds of kubernetes take several minutes)"
-    # Build beside the final directory and rename it into place, so two
-    # concurrent runs never see (or clobber) a half-built tool.
+    # Build beside the final directory and rename it into place, so no run
+    # ever sees a half-built tool; what an interrupted build left goes first.
+    rm -rf "$out".partial.*
     local tmp; tmp="$(mktemp -d "$out.partial.XXXXXX")"
-    (cd "$dir" && kind_go build -trimpath -ldflags "$ldflags" -o "$tmp/" $pattern)
+    (cd "$dir" && CGO_ENABLED=0 GOWORK=off nice -n 10 go build -ldflags "$ldflags" -o "$tmp/" $pattern)
     touch "$tmp/.done"
-    if [ -f "$out/.done" ]; then
-      rm -rf "$tmp"
-    else
-      rm -rf "$out"
-      mv "$tmp" "$out"
-    fi
+    rm -rf "$out"
+    mv "$tmp" "$out"
     echo "built $name in $(( $(date +%s) - t0 ))s" >&2
   fi
+  exec {lock_fd}>&-
   printf '%s %s\n' "$name" "$out"
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the workload images from the project's own binary and the pinned
+# Builds the workload images from the project's own binary (bin/splitproof) and the pinned
 # conformance echo server, with no registry: each is a one-line docker build
 # FROM the local slim Debian image (bash, coreutils, grep, curl), so they share
 # one base layer. Tags are the exact names the manifests use:
@@ -28,8 +28,9 @@ read -r _ coredns_dir <<<"$coredns_tool"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-log "go build ./cmd/splitproof"
-CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags "$LDFLAGS" -o "$work/splitproof" ./cmd/splitproof
+# bin/splitproof is static (ci/build.sh); a fresh one is a no-op to rebuild.
+"$REPO_ROOT/ci/build.sh" >&2
+cp "$REPO_ROOT/bin/splitproof" "$work/splitproof"
 
 # image TAG BINARY ENTRYPOINT_JSON builds TAG from the slim image plus BINARY
 # (none when BINARY is empty).

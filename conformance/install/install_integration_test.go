@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -244,7 +245,7 @@ func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
 	}
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	gvr := func(res string) dynamic.NamespaceableResourceInterface {
-		return dyn.Resource(gatewayv1.SchemeGroupVersion.WithResource(res))
+		return dyn.Resource(schema.GroupVersion(gatewayv1.GroupVersion).WithResource(res))
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -316,7 +317,7 @@ func testProvisionerRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a 
 		t.Fatal("no provisioner roles in the Conformance profile")
 	}
 	dyn := dynamic.NewForConfigOrDie(cfg)
-	gateways := dyn.Resource(gatewayv1.SchemeGroupVersion.WithResource("gateways")).Namespace(Namespace)
+	gateways := dyn.Resource(schema.GroupVersion(gatewayv1.GroupVersion).WithResource("gateways")).Namespace(Namespace)
 	gw := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
 		"metadata": map[string]any{"name": "suite-gateway", "namespace": Namespace},

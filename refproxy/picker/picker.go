@@ -133,9 +133,6 @@ func Shares(weights []int32) []float64 {
 	return out
 }
 
-// golden is SplitMix64's increment (2^64 / φ, odd), used to spread seeds.
-const golden = 0x9e3779b97f4a7c15
-
 // mix64 is SplitMix64's output function (Steele, Lea, Flood 2014); it turns
 // a seed into the generator's starting state.
 func mix64(z uint64) uint64 {

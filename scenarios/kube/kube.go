@@ -19,12 +19,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
 	"k8s.io/client-go/util/jsonpath"
+	"k8s.io/streaming/pkg/httpstream"
 
 	"github.com/splitproof/splitproof/scenarios/replay"
 )
@@ -262,18 +262,18 @@ func forward(ctx context.Context, cfg *rest.Config, opts Options, pod string) (*
 	if err != nil {
 		return nil, fmt.Errorf("port-forward to %s: %w", target, err)
 	}
-	var dialer httpstream.Dialer = spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, u)
-	ws, err := portforward.NewSPDYOverWebsocketDialer(u, cfg)
+	var dialer httpstream.Dialer = spdy.NewDialerForStreaming(upgrader, &http.Client{Transport: transport}, http.MethodPost, u)
+	ws, err := portforward.NewSPDYOverWebsocketDialerForStreaming(u, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("port-forward to %s: %w", target, err)
 	}
-	dialer = portforward.NewFallbackDialer(ws, dialer, func(err error) bool {
+	dialer = portforward.NewFallbackDialerForStreaming(ws, dialer, func(err error) bool {
 		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
 	})
 	out := &logWriter{log: opts.Logger, target: target}
 	f := &forwarder{stop: make(chan struct{}), done: make(chan error, 1)}
 	ready := make(chan struct{})
-	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"},
+	pf, err := portforward.NewOnAddressesForStreaming(dialer, []string{"127.0.0.1"},
 		[]string{fmt.Sprintf("%d:%d", opts.LocalPort, opts.Port)}, f.stop, ready, out, out)
 	if err != nil {
 		return nil, fmt.Errorf("port-forward to %s: %w", target, err)

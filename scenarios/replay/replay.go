@@ -307,6 +307,8 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 			break // the snippet ran but its loop made no iteration
 		}
 	}
+	// On a terminal the last progress line has no newline yet.
+	prog.done(n, counts)
 	if n == 0 {
 		return nil, fmt.Errorf("replay %s/%s: the snippet made no request", s.Name, snippet.Name)
 	}

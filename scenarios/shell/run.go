@@ -197,7 +197,7 @@ func Run(ctx context.Context, snippet string, opts Options) (*Result, error) {
 	}
 	logger.DebugContext(ctx, "replaying snippet", "iterations", opts.Iterations, "loop", loop != nil)
 	runErr := runner.Run(ctx, file)
-	status, isStatus := interp.IsExitStatus(runErr)
+	status, isStatus := errors.AsType[interp.ExitStatus](runErr)
 	if runErr == nil || isStatus {
 		rec.result.ExitCode = int(status)
 		runErr = nil
@@ -338,7 +338,7 @@ func (r *recorder) middleware(c *curl.Runner, j *jq.Runner, logger *slog.Logger)
 					// The real binary: nothing is recorded but its output
 					// and exit status; a failing curl counts as no response.
 					err := next(ctx, args)
-					if code, ok := interp.IsExitStatus(err); ok && args[0] == "curl" && code != 0 {
+					if code, ok := errors.AsType[interp.ExitStatus](err); ok && args[0] == "curl" && code != 0 {
 						r.addCurl(&curl.Outcome{Exit: int(code), Message: "curl exited with status " + strconv.Itoa(int(code))})
 					}
 					return err
@@ -383,7 +383,7 @@ func exitStatus(code int) error {
 	if code == 0 {
 		return nil
 	}
-	return interp.NewExitStatus(uint8(code))
+	return interp.ExitStatus(uint8(code))
 }
 
 // splitWriter sends the snippet's output to the current iteration and to
