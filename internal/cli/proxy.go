@@ -28,6 +28,7 @@ func proxyCommand() Command {
 const proxySynopsis = `proxy --config PATH [--config PATH...] [--pick-mode random|smooth] [--seed N]
        [--admin ADDR] [--all-zero-status 500|503] [--listen-address ADDR]
        [--port-map PORT=HOST:PORT...] [--drain-timeout D] [--poll-interval D]
+       [--max-manifest-bytes N]
        proxy --controller [--kubeconfig PATH] [--gateway NAMESPACE/NAME...]
        [--gateway-address ADDR... | --address-service NAMESPACE/NAME] [--leader-elect]
        [the listener, pick and admin flags above]
@@ -38,11 +39,19 @@ Secret, ReferenceGrant): one listener per Gateway listener port (HTTPS
 terminated with the listeners' certificates, chosen by SNI), weighted
 backendRefs picked per request by the same picker the simulator uses.
 
-Reloads when the files change and on SIGHUP: the whole new configuration is
-built before it replaces the old one; a configuration that does not load is
-refused, the last good one keeps serving, and /readyz and the metrics say so.
-SIGTERM or Ctrl-C stops accepting connections and drains requests in flight
-for up to --drain-timeout.
+Only regular files are read: in a directory, anything else with a manifest
+name (a FIFO, a socket) is skipped with a warning. Objects are checked
+against the Gateway API CRDs' validation rules and the API server's checks
+of the fields refproxy reads, so a weight of -1 is a load error naming the
+file, line and field, as kubectl apply would refuse it.
+
+Reloads when the files change and on SIGHUP, in the background: the whole
+new configuration is built before it replaces the old one; a configuration
+that does not load is refused, the last good one keeps serving (and /readyz
+stays ready), and the metrics, the log, /debug/routes and /readyz?verbose
+show the refusal. SIGTERM or Ctrl-C ends a load in progress (at start-up
+too), makes /readyz fail, stops accepting connections and drains requests
+in flight for up to --drain-timeout.
 
 Controller mode (--controller, or --kubeconfig, or no --config inside a Pod)
 reads the same objects from a cluster instead: on any change the whole table
@@ -92,6 +101,7 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	drain := fs.Duration("drain-timeout", filemode.DefaultDrainTimeout, "how long shutdown waits for requests in flight")
 	poll := fs.Duration("poll-interval", filemode.DefaultPollInterval, "how often the config files are checked for changes; 0 disables watching (SIGHUP still reloads)")
 	ignoreUnknown := fs.Bool("ignore-unknown-kinds", false, "skip documents of kinds refproxy does not read (Deployments in a sample app) instead of failing")
+	maxBytes := fs.Int64("max-manifest-bytes", loader.DefaultMaxFileBytes, "size limit of one manifest file, in bytes; a larger file is refused (-1: no limit)")
 	var ctl controllerFlags
 	ctl.register(fs)
 	if err := ParseFlags(fs, args); err != nil {
@@ -115,6 +125,9 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	}
 	if *allZero != 500 && *allZero != 503 {
 		return BadInput(fmt.Errorf("--all-zero-status %d: expected 500 or 503", *allZero))
+	}
+	if *maxBytes == 0 || *maxBytes < -1 {
+		return BadInput(fmt.Errorf("--max-manifest-bytes %d: expected a positive number of bytes, or -1 for no limit", *maxBytes))
 	}
 	overrides := map[int32]string{}
 	for _, pm := range portMaps {
@@ -150,7 +163,7 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	runner, err := filemode.New(filemode.Options{
 		Paths: configs,
 		Compile: filemode.Compiler(
-			loader.Loader{IgnoreUnknownKinds: *ignoreUnknown, Logger: log},
+			loader.Loader{IgnoreUnknownKinds: *ignoreUnknown, MaxFileBytes: *maxBytes, Logger: log},
 			translate.Options{PickMode: m, Seed: *seed}, log),
 		Proxy:        p,
 		Listen:       filemode.Listener(*listenAddr, overrides),
@@ -161,7 +174,11 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return BadInput(err)
 	}
-	if err := runner.Start(); err != nil {
+	if err := startRunner(ctx, runner); err != nil {
+		if ctx.Err() != nil {
+			log.Info("stopped during start-up", "reason", err)
+			return nil
+		}
 		return BadInput(err)
 	}
 
@@ -189,13 +206,20 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 		case <-ctx.Done():
 			done = true
 		case <-hup:
-			log.Info("SIGHUP: reloading configuration")
-			// The proxy logs and records a failure; the last good table serves on.
-			_ = runner.Reload()
+			// The watcher reloads; this loop must stay free for SIGTERM. The
+			// proxy logs and records a failure; the last good table serves on.
+			log.Info("SIGHUP: reload requested")
+			runner.RequestReload()
 		}
 	}
 	stopWatch()
-	<-watched
+	select {
+	case <-watched:
+	case <-time.After(stopGrace):
+		// A reload stuck where cancellation cannot reach must not hold up
+		// the drain: the process ends with it.
+		log.Warn("a reload is still running; shutting down without waiting for it")
+	}
 	log.Info("shutting down: draining requests in flight", "drain_timeout", drain.String())
 	err = shutdownRunner(runner, *drain)
 	if adminSrv != nil {
@@ -208,6 +232,29 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// stopGrace is how long, after SIGTERM, start-up or a reload may take to
+// notice the cancellation before the process goes on without it.
+const stopGrace = time.Second
+
+// startRunner starts r, giving up stopGrace after ctx ends even if the load
+// has not returned: loading checks ctx between documents, so this bound only
+// matters if a read hangs where cancellation cannot reach.
+func startRunner(ctx context.Context, r *filemode.Runner) error {
+	done := make(chan error, 1)
+	go func() { done <- r.Start(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(stopGrace):
+		return fmt.Errorf("start-up did not stop within %s of being cancelled: %w", stopGrace, ctx.Err())
+	}
 }
 
 func shutdownRunner(r *filemode.Runner, drain time.Duration) error {

@@ -66,10 +66,18 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("/readyz after load = %d %q", code, body)
 	}
 
+	// A refused reload leaves the last good table serving: still ready, the
+	// refusal in the reason and in the verbose detail.
 	p.ReloadFailed(errors.New("routes.yaml:3: bad weight"))
 	code, body := MustGet(t, srv.URL+"/readyz")
-	if code != 503 || !strings.Contains(body, "routes.yaml:3: bad weight") || !strings.Contains(body, "still serving generation 1") {
-		t.Errorf("/readyz after failed reload = %d %q", code, body)
+	if code != 200 || !strings.Contains(body, "routes.yaml:3: bad weight") || !strings.Contains(body, "serving generation 1") {
+		t.Errorf("/readyz after failed reload = %d %q, want 200 naming the refusal", code, body)
+	}
+	code, body = MustGet(t, srv.URL+"/readyz?verbose")
+	for _, want := range []string{"[+]table generation 1", "[+]draining no", "[-]last-reload refused", "routes.yaml:3: bad weight"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("/readyz?verbose after failed reload = %d %q, want %q", code, body, want)
+		}
 	}
 
 	code, body = MustGet(t, srv.URL+"/debug/routes")
@@ -103,7 +111,7 @@ func TestAdmin(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &view); err != nil {
 		t.Fatalf("decode /debug/routes: %v\n%s", err, body)
 	}
-	if view.Generation != 1 || view.Ready || view.LastReload.OK || view.LastReload.Error == "" {
+	if view.Generation != 1 || !view.Ready || view.LastReload.OK || view.LastReload.Error == "" {
 		t.Errorf("status in /debug/routes wrong: %+v", view)
 	}
 	ai := view.Table.Ports[0].Hosts[0].Entries[0].Rule.Backends[0].AI
@@ -126,5 +134,35 @@ func TestAdmin(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestReadyzDuringDrain: shutdown has begun, so the load balancer must stop
+// sending new connections even though the table is good.
+func TestReadyzDuringDrain(t *testing.T) {
+	p, err := proxy.New(proxy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Install(aiTable()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(admin.Handler(p))
+	t.Cleanup(srv.Close)
+	p.Drain()
+	code, body := MustGet(t, srv.URL+"/readyz?verbose")
+	if code != 503 || !strings.Contains(body, "draining") || !strings.Contains(body, "[-]draining shutdown has begun") {
+		t.Errorf("/readyz during the drain = %d %q, want 503 and why", code, body)
+	}
+	if _, metrics := MustGet(t, srv.URL+"/metrics"); !strings.Contains(metrics, proxy.MetricDraining+" 1") {
+		t.Errorf("/metrics lacks %s 1", proxy.MetricDraining)
+	}
+	// A table installed while draining (a reload that was already running)
+	// does not make the proxy ready again.
+	if _, err := p.Install(aiTable()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := MustGet(t, srv.URL+"/readyz"); code != 503 {
+		t.Errorf("/readyz after an install during the drain = %d, want 503", code)
 	}
 }

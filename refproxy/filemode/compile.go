@@ -1,7 +1,13 @@
 package filemode
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/route"
@@ -21,8 +27,8 @@ func Compiler(l loader.Loader, opts translate.Options, logger *slog.Logger) Comp
 	if controller == "" {
 		controller = translate.DefaultControllerName
 	}
-	return func(paths []string) (*route.Table, error) {
-		set, err := l.Load(paths...)
+	return func(ctx context.Context, paths []string) (*route.Table, error) {
+		set, err := l.LoadContext(ctx, paths...)
 		if err != nil {
 			return nil, err
 		}
@@ -35,7 +41,8 @@ func Compiler(l loader.Loader, opts translate.Options, logger *slog.Logger) Comp
 		}
 		for i := range res.Routes {
 			if !res.Routes[i].Accepted() {
-				logger.Warn("HTTPRoute not accepted by any served Gateway", "route", res.Routes[i].Route.String())
+				logger.Warn("HTTPRoute not accepted by any served Gateway", "route", res.Routes[i].Route.String(),
+					"why", notAcceptedReasons(&res.Routes[i]))
 			}
 		}
 		if len(res.Table.Ports) == 0 {
@@ -44,4 +51,21 @@ func Compiler(l loader.Loader, opts translate.Options, logger *slog.Logger) Comp
 		}
 		return res.Table, nil
 	}
+}
+
+// notAcceptedReasons says why each parent refused a route, from its
+// Accepted condition, or that no parentRef names a Gateway served here.
+func notAcceptedReasons(st *translate.RouteStatus) string {
+	var why []string
+	for _, p := range st.Parents {
+		for _, c := range p.Conditions {
+			if c.Type == string(gatewayv1.RouteConditionAccepted) && c.Status != metav1.ConditionTrue {
+				why = append(why, fmt.Sprintf("parentRef %s: %s: %s", p.ParentRef.Name, c.Reason, c.Message))
+			}
+		}
+	}
+	if len(why) == 0 {
+		return "no parentRef names a Gateway served here"
+	}
+	return strings.Join(why, "; ")
 }

@@ -7,7 +7,15 @@
 // A reload builds the whole new table first and only then swaps it into the
 // proxy, so requests never see half a configuration. A configuration that
 // fails to load is refused with the same error it would give at start-up;
-// the last good table keeps serving and the failure shows in the proxy's
-// metrics and readiness. Ports that appear in a new table get a server
-// before the swap; ports that disappear are drained after it.
+// the last good table keeps serving, and the proxy stays ready: the failure
+// shows in its metrics, logs, status (/debug/routes) and readiness detail.
+// Ports that appear in a new table get a server before the swap; ports that
+// disappear are drained after it.
+//
+// Reloads run in Watch's goroutine, never in the caller's: RequestReload
+// (the SIGHUP handler's call) only leaves a request, so a signal loop stays
+// free to see SIGTERM. A reload is cancelled through Watch's context, and
+// Shutdown never waits for one, so even a reload stuck where cancellation
+// cannot reach does not hold up the drain. Shutdown marks the proxy as
+// draining first, so that readiness fails while requests in flight finish.
 package filemode

@@ -6,17 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/proxy"
 	"github.com/splitproof/splitproof/refproxy/route"
 )
@@ -30,7 +27,8 @@ const (
 
 // CompileFunc turns manifest paths into a routing table. An error refuses
 // the configuration; it should name the file, line and object at fault.
-type CompileFunc func(paths []string) (*route.Table, error)
+// When ctx ends it should give up soon and return ctx's error.
+type CompileFunc func(ctx context.Context, paths []string) (*route.Table, error)
 
 // ListenFunc opens the socket for a Gateway listener port.
 type ListenFunc func(port int32) (net.Listener, error)
@@ -89,13 +87,23 @@ func ParsePortMapping(s string) (int32, string, error) {
 }
 
 // Runner serves a proxy from manifest files.
+//
+// Reloads never hold up shutdown: a compile runs under its own lock
+// (compileMu), which Shutdown never takes, and is cancelled through its
+// context; one stuck in something that cannot be cancelled is left behind
+// and its table, should it ever come, is refused by the closed ports.
 type Runner struct {
 	opts   Options
 	logger *slog.Logger
+	ports  *Ports
+	// requests carries RequestReload's wishes to Watch; one pending
+	// request stands for any number.
+	requests chan struct{}
 
-	// mu serialises Start, Reload and Shutdown.
+	// compileMu serialises Start and reloads, which may take long.
+	compileMu sync.Mutex
+	// mu guards the fields below and is never held while compiling.
 	mu       sync.Mutex
-	ports    *Ports
 	lastSeen [sha256.Size]byte
 	started  bool
 	closed   bool
@@ -121,41 +129,65 @@ func New(opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Runner{opts: opts, logger: opts.Logger, ports: ports}, nil
+	return &Runner{opts: opts, logger: opts.Logger, ports: ports, requests: make(chan struct{}, 1)}, nil
 }
 
 // Start loads the configuration and starts a server per listener port. A
 // configuration that does not load is an error here: there is no last good
-// table to fall back on.
-func (r *Runner) Start() error {
+// table to fall back on. Ending ctx abandons the load.
+func (r *Runner) Start(ctx context.Context) error {
+	r.compileMu.Lock()
+	defer r.compileMu.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.started {
+		r.mu.Unlock()
 		return errors.New("file mode already started")
 	}
 	r.started = true
-	return r.reloadLocked()
+	r.mu.Unlock()
+	return r.reload(ctx)
 }
 
-// Reload rebuilds the table from the files and swaps it in. On error the
-// last good table keeps serving.
-func (r *Runner) Reload() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.started || r.closed {
+// Reload rebuilds the table from the files and swaps it in, now, in the
+// caller's goroutine. On error the last good table keeps serving. Signal
+// handlers should use RequestReload instead, which never blocks.
+func (r *Runner) Reload(ctx context.Context) error {
+	r.compileMu.Lock()
+	defer r.compileMu.Unlock()
+	if !r.running() {
 		return errors.New("file mode is not running")
 	}
-	return r.reloadLocked()
+	return r.reload(ctx)
 }
 
-func (r *Runner) reloadLocked() error {
+// RequestReload asks Watch to reload as soon as it can and returns at once.
+// Requests made while one is pending are merged into it.
+func (r *Runner) RequestReload() {
+	select {
+	case r.requests <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Runner) running() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.started && !r.closed
+}
+
+// reload compiles and applies the configuration; the caller holds compileMu.
+func (r *Runner) reload(ctx context.Context) error {
 	// The fingerprint is taken before compiling, so an edit landing during the
 	// compile shows up as a change at the next poll instead of being missed.
-	fp, fpErr := fingerprint(r.opts.Paths)
-	if fpErr == nil {
-		r.lastSeen = fp
+	fp := fingerprint(r.opts.Paths)
+	r.mu.Lock()
+	r.lastSeen = fp
+	r.mu.Unlock()
+	t, err := r.opts.Compile(ctx, r.opts.Paths)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// Called off (shutdown): neither a new table nor a refused one.
+		return fmt.Errorf("load %s: %w", strings.Join(r.opts.Paths, ", "), ctxErr)
 	}
-	t, err := r.opts.Compile(r.opts.Paths)
 	if err == nil && len(t.Ports) == 0 {
 		// Serving nothing is never what file mode is for; refusing it also
 		// keeps a half-written file from taking every listener down.
@@ -172,57 +204,58 @@ func (r *Runner) reloadLocked() error {
 // Addr returns the address serving gateway port port, or nil.
 func (r *Runner) Addr(port int32) net.Addr { return r.ports.Addr(port) }
 
-// Watch polls the files every PollInterval and reloads when their content
-// changes, until ctx ends. A failed reload is logged and reported by the
-// proxy; watching goes on.
+// Watch runs the reloads of a running Runner until ctx ends: those asked
+// for with RequestReload and, every PollInterval (unless it is negative),
+// those of files whose content changed. A failed reload is logged and
+// reported by the proxy; watching goes on. Ending ctx cancels a reload in
+// progress.
 func (r *Runner) Watch(ctx context.Context) {
-	if r.opts.PollInterval < 0 {
-		<-ctx.Done()
-		return
+	var tick <-chan time.Time
+	if r.opts.PollInterval > 0 {
+		t := time.NewTicker(r.opts.PollInterval)
+		defer t.Stop()
+		tick = t.C
 	}
-	tick := time.NewTicker(r.opts.PollInterval)
-	defer tick.Stop()
 	var pending [sha256.Size]byte
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-		}
-		fp, err := fingerprint(r.opts.Paths)
-		if err != nil {
-			r.logger.Debug("cannot read configuration files", "error", err)
-			continue
-		}
-		r.mu.Lock()
-		changed := fp != r.lastSeen && !r.closed
-		r.mu.Unlock()
-		if !changed {
-			continue
-		}
-		// Editors and scripts write files in several steps: wait until the
-		// content holds still for one interval before loading it, so a
-		// truncated file is not mistaken for the new configuration.
-		if fp != pending {
-			pending = fp
-			continue
-		}
-		r.mu.Lock()
-		var rerr error
-		if !r.closed {
+		case <-r.requests:
+			r.logger.Info("reloading configuration on request")
+			r.reloadInBackground(ctx, "requested reload failed")
+		case <-tick:
+			fp := fingerprint(r.opts.Paths)
+			r.mu.Lock()
+			changed := fp != r.lastSeen
+			r.mu.Unlock()
+			if !changed {
+				continue
+			}
+			// Editors and scripts write files in several steps: wait until the
+			// content holds still for one interval before loading it, so a
+			// truncated file is not mistaken for the new configuration.
+			if fp != pending {
+				pending = fp
+				continue
+			}
 			r.logger.Info("configuration files changed, reloading")
-			rerr = r.reloadLocked()
-		}
-		r.mu.Unlock()
-		if rerr != nil {
-			r.logger.Debug("reload after file change failed", "error", rerr)
+			r.reloadInBackground(ctx, "reload after file change failed")
 		}
 	}
 }
 
-// Shutdown stops accepting connections on every port and waits for requests
-// in flight to finish, or for ctx to end, whichever comes first; then it
-// closes what is left and returns ctx's error.
+func (r *Runner) reloadInBackground(ctx context.Context, failure string) {
+	if err := r.Reload(ctx); err != nil {
+		// The proxy has logged a refused configuration at error level.
+		r.logger.Debug(failure, "error", err)
+	}
+}
+
+// Shutdown marks the proxy as draining (so that /readyz fails), stops
+// accepting connections on every port and waits for requests in flight to
+// finish, or for ctx to end, whichever comes first; then it closes what is
+// left and returns ctx's error. It does not wait for a reload in progress.
 func (r *Runner) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	r.closed = true
@@ -230,46 +263,36 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	return r.ports.Shutdown(ctx)
 }
 
-// fingerprint hashes the names and contents of every file under paths
-// (directories walked, dot-names skipped as the loader skips them). Content,
-// not mtime, so that coarse timestamps and same-second edits are seen.
-func fingerprint(paths []string) ([sha256.Size]byte, error) {
+// fingerprint hashes the names and contents of the files the loader reads
+// under paths, and the errors it would report for the paths themselves, so
+// that a directory emptied of manifests is a change too. Content, not
+// mtime, so that coarse timestamps and same-second edits are seen. A file
+// that cannot be read counts by its error.
+func fingerprint(paths []string) [sha256.Size]byte {
 	h := sha256.New()
-	for _, p := range paths {
-		var files []string
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if path != p && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return [sha256.Size]byte{}, err
-		}
-		slices.Sort(files)
-		for _, f := range files {
-			fh, err := os.Open(f)
-			if err != nil {
-				return [sha256.Size]byte{}, err
-			}
-			_, _ = io.WriteString(h, f+"\x00")
-			_, err = io.Copy(h, fh)
-			_ = fh.Close()
-			if err != nil {
-				return [sha256.Size]byte{}, err
-			}
+	files, errs := loader.Loader{}.Files(paths...)
+	for _, err := range errs {
+		_, _ = io.WriteString(h, "error "+err.Error()+"\x00")
+	}
+	for _, f := range files {
+		_, _ = io.WriteString(h, f+"\x00")
+		if err := hashFile(h, f); err != nil {
+			_, _ = io.WriteString(h, "error "+err.Error()+"\x00")
 		}
 	}
 	var out [sha256.Size]byte
 	h.Sum(out[:0])
-	return out, nil
+	return out
+}
+
+// hashFile writes a regular file's content to w; anything else (a FIFO that
+// replaced the file) is an error rather than a read that never returns.
+func hashFile(w io.Writer, name string) error {
+	f, _, err := loader.OpenRegular(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
 }

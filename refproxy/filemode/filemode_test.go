@@ -122,7 +122,7 @@ func MustRunner(t testing.TB, path string, poll time.Duration) (*filemode.Runner
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
+	if err := r.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
 	t.Cleanup(func() {
@@ -187,8 +187,17 @@ func TestReloadOnFileChange(t *testing.T) {
 	if code, body := MustGet(t, url(r, 80)); code != 200 || body != "b" {
 		t.Errorf("after a bad edit: %d %q, want the last good table (b)", code, body)
 	}
-	if code, body := MustGet(t, adm.URL+"/readyz"); code != 503 || !strings.Contains(body, "config.yaml") {
-		t.Errorf("/readyz after bad edit: %d %q", code, body)
+	// The last good table serves every request: readiness must hold, or a
+	// readiness probe would empty the Service over an edit that never went
+	// live. The refusal shows in the verbose detail.
+	if code, body := MustGet(t, adm.URL+"/readyz"); code != 200 || !strings.Contains(body, "last reload was refused") {
+		t.Errorf("/readyz after bad edit: %d %q, want 200 naming the refusal", code, body)
+	}
+	if code, body := MustGet(t, adm.URL+"/readyz?verbose"); code != 200 || !strings.Contains(body, "[-]last-reload refused") || !strings.Contains(body, "config.yaml") {
+		t.Errorf("/readyz?verbose after bad edit: %d %q", code, body)
+	}
+	if _, body := MustGet(t, adm.URL+"/debug/routes"); !strings.Contains(body, `"ok": false`) || !strings.Contains(body, "config.yaml") {
+		t.Errorf("/debug/routes does not show the refused reload:\n%s", body)
 	}
 	if _, body := MustGet(t, adm.URL+"/metrics"); !strings.Contains(body, proxy.MetricReloads+`{result="failure"} 1`) ||
 		!strings.Contains(body, proxy.MetricLastReloadOK+" 0") {
@@ -240,7 +249,7 @@ func TestReloadUnderLoad(t *testing.T) {
 			cfg = cfgB
 		}
 		MustWrite(t, path, cfg)
-		if err := r.Reload(); err != nil {
+		if err := r.Reload(context.Background()); err != nil {
 			t.Fatalf("reload %d: %v", i, err)
 		}
 	}
@@ -267,7 +276,7 @@ func TestPortsFollowConfig(t *testing.T) {
 		t.Fatalf("port 81 answered %q", body)
 	}
 	MustWrite(t, path, config([]int{80}, "a", a))
-	if err := r.Reload(); err != nil {
+	if err := r.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if r.Addr(81) != nil {
@@ -281,7 +290,7 @@ func TestPortsFollowConfig(t *testing.T) {
 		return err != nil
 	})
 	MustWrite(t, path, config([]int{80, 82}, "a", a))
-	if err := r.Reload(); err != nil {
+	if err := r.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if _, body := MustGet(t, url(r, 82)); body != "a" {
@@ -306,7 +315,7 @@ func TestBadConfigAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = r.Start()
+	err = r.Start(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "broken.yaml") {
 		t.Fatalf("start with a broken file: %v, want an error naming broken.yaml", err)
 	}
@@ -341,7 +350,7 @@ func TestShutdownDrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
+	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	target := url(r, 80)

@@ -156,10 +156,12 @@ func (p *Ports) Addr(port int32) net.Addr {
 	return nil
 }
 
-// Shutdown stops accepting connections on every port and waits for requests
-// in flight to finish, or for ctx to end, whichever comes first; then it
-// closes what is left and returns ctx's error. Apply fails afterwards.
+// Shutdown marks the proxy as draining, so that readiness fails from now
+// on, stops accepting connections on every port and waits for requests in
+// flight to finish, or for ctx to end, whichever comes first; then it closes
+// what is left and returns ctx's error. Apply fails afterwards.
 func (p *Ports) Shutdown(ctx context.Context) error {
+	p.opts.Proxy.Drain()
 	p.mu.Lock()
 	p.closed = true
 	servers := make([]*server, 0, len(p.servers))

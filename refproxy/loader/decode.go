@@ -8,9 +8,12 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsjson "sigs.k8s.io/json"
@@ -61,41 +64,74 @@ type doc struct {
 	line int
 }
 
+// decodeWindow is how many documents are decoded concurrently before their
+// results are merged: enough to keep every core busy, few enough that the
+// parse trees held at once stay small.
+const decodeWindow = 512
+
+// decodeFile decodes every document of one file. Documents are independent
+// until their objects meet in the Set, so they are decoded concurrently,
+// each into its own collector, and merged in file order. It stops early,
+// leaving the rest undecoded, when the collector's context ends.
 func (c *collector) decodeFile(name string, data []byte) {
 	chunks, bad := splitDocuments(data)
 	for _, l := range bad {
 		c.errs = append(c.errs, &Error{File: name, Line: l, DocLine: l,
 			Err: errors.New(`content after "---" on the same line is not supported: start the document on the next line`)})
 	}
-	for _, ch := range chunks {
-		c.decodeChunk(name, ch)
+	workers := runtime.GOMAXPROCS(0)
+	parts := make([]*collector, min(decodeWindow, len(chunks)))
+	for start := 0; start < len(chunks); start += len(parts) {
+		window := chunks[start:min(start+len(parts), len(chunks))]
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(workers, len(window)) {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(window) && !c.cancelled(); i = int(next.Add(1) - 1) {
+					part := c.child()
+					part.decodeChunk(name, window[i])
+					parts[i] = part
+				}
+			})
+		}
+		wg.Wait()
+		if c.cancelled() {
+			return
+		}
+		for _, part := range parts[:len(window)] {
+			c.merge(part)
+		}
+		clear(parts)
 	}
 }
 
+// decodeChunk parses one document on its own and moves every line number
+// the parsers report by the document's offset in the file. Parsing the
+// document alone (rather than the file up to it) is what keeps loading
+// linear in the size of the file.
 func (c *collector) decodeChunk(file string, ch chunk) {
-	// Leading newlines make every line number the parsers report a line
-	// number in the file, not in the chunk.
-	padded := append(bytes.Repeat([]byte("\n"), ch.line-1), ch.data...)
+	offset := ch.line - 1
 	d := doc{file: file, line: ch.line}
-	dec := yaml.NewDecoder(bytes.NewReader(padded))
+	dec := yaml.NewDecoder(bytes.NewReader(ch.data))
 	var n yaml.Node
 	if err := dec.Decode(&n); err != nil {
 		if !errors.Is(err, io.EOF) { // io.EOF: empty or comments only
 			// go.yaml.in/yaml/v3 reports some syntax errors one line
 			// early; the YAML 1.1 parser that YAMLToJSON uses gives the
 			// line where the broken construct starts, so prefer its word.
-			if _, err2 := sigsyaml.YAMLToJSONStrict(padded); err2 != nil {
+			if _, err2 := sigsyaml.YAMLToJSONStrict(ch.data); err2 != nil {
 				err = err2
 			}
-			c.yamlError(d, err)
+			c.yamlError(d, offset, err)
 		}
 		return
 	}
+	shiftLines(&n, offset)
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		line := d.line
 		if err == nil && len(extra.Content) > 0 {
-			line = extra.Content[0].Line
+			line = extra.Content[0].Line + offset
 		}
 		c.errs = append(c.errs, &Error{File: file, Line: line, DocLine: d.line,
 			Err: errors.New(`a second document without a "---" separator line before it`)})
@@ -114,9 +150,9 @@ func (c *collector) decodeChunk(file string, ch chunk) {
 			Err: fmt.Errorf("a document must be an object with apiVersion and kind, not %s", describeNode(root))})
 		return
 	}
-	js, err := sigsyaml.YAMLToJSONStrict(padded)
+	js, err := documentJSON(root, ch.data)
 	if err != nil {
-		c.yamlError(d, err)
+		c.yamlError(d, offset, err)
 		return
 	}
 	var tree map[string]any
@@ -124,24 +160,74 @@ func (c *collector) decodeChunk(file string, ch chunk) {
 		c.errs = append(c.errs, &Error{File: file, Line: d.line, DocLine: d.line, Err: fmt.Errorf("convert YAML to JSON: %w", err)})
 		return
 	}
-	c.decodeTop(d, tree, root, nil, true)
+	c.decodeTop(d, tree, js, root, nil, true)
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+): `)
+// documentJSON returns a document's values as JSON: taken from its node
+// tree when YAML 1.1 (which kubectl and the API server's decoders speak)
+// reads it as YAML 1.2 does, else from a YAML 1.1 parse of data, so that
+// "on" and "yes" mean what they mean to kubectl.
+func documentJSON(root *yaml.Node, data []byte) ([]byte, error) {
+	// A tag ("!", "!!str") leaves no trace in the node tree when it is the
+	// non-specific "!", and the two readings disagree about "!" alone: any
+	// "!" in the document sends it to the YAML 1.1 reader.
+	if bytes.IndexByte(data, '!') < 0 {
+		var b bytes.Buffer
+		b.Grow(len(data))
+		if nodeJSON(&b, root) {
+			return b.Bytes(), nil
+		}
+	}
+	return sigsyaml.YAMLToJSONStrict(data)
+}
 
-// yamlError reports a YAML syntax error at the line the parser names.
-func (c *collector) yamlError(d doc, err error) {
+// shiftLines adds offset to the line of n and of every node under it. An
+// alias points at a node that is also somewhere in the tree, so aliases are
+// not followed: each node is moved exactly once.
+func shiftLines(n *yaml.Node, offset int) {
+	if offset == 0 {
+		return
+	}
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		cur.Line += offset
+		stack = append(stack, cur.Content...)
+	}
+}
+
+var yamlLine = regexp.MustCompile(`\bline (\d+)`)
+
+// yamlError reports a YAML syntax error at the line the parser names. The
+// parser saw the document alone, so every line number in its message is
+// moved by offset to be a line of the file.
+func (c *collector) yamlError(d doc, offset int, err error) {
 	line, msg := d.line, err.Error()
-	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
-		line, _ = strconv.Atoi(msg[m[2]:m[3]])
-		msg = strings.TrimSpace(msg[m[1]:])
+	msg = yamlLine.ReplaceAllStringFunc(msg, func(m string) string {
+		n, convErr := strconv.Atoi(strings.TrimPrefix(m, "line "))
+		if convErr != nil {
+			return m
+		}
+		return "line " + strconv.Itoa(n+offset)
+	})
+	for _, m := range yamlLine.FindAllStringSubmatchIndex(msg, -1) {
+		if strings.HasPrefix(msg[m[1]:], ": ") {
+			line, _ = strconv.Atoi(msg[m[2]:m[3]])
+			msg = strings.TrimSpace(msg[m[1]+2:])
+			break
+		}
+	}
+	if line < 1 {
+		line = d.line
 	}
 	c.errs = append(c.errs, &Error{File: d.file, Line: line, DocLine: d.line, Err: fmt.Errorf("invalid YAML: %s", msg)})
 }
 
 // decodeTop reads one object (or, when allowList, a List of them): its
-// apiVersion and kind first, then the typed object.
-func (c *collector) decodeTop(d doc, tree map[string]any, node *yaml.Node, prefix path, allowList bool) {
+// apiVersion and kind first, then the typed object. js is tree as JSON when
+// the caller has it (a whole document), else nil.
+func (c *collector) decodeTop(d doc, tree map[string]any, js []byte, node *yaml.Node, prefix path, allowList bool) {
 	apiVersion, avOK := tree["apiVersion"].(string)
 	kind, kindOK := tree["kind"].(string)
 	meta, _ := tree["metadata"].(map[string]any)
@@ -186,12 +272,12 @@ func (c *collector) decodeTop(d doc, tree map[string]any, node *yaml.Node, prefi
 			fmt.Errorf("unsupported apiVersion/kind %s %s; supported: %s", apiVersion, kind, supported()))
 		return
 	}
-	c.decodeObject(d, ks, desc, tree, node, prefix)
+	c.decodeObject(d, ks, desc, tree, js, node, prefix)
 }
 
 func (c *collector) decodeList(d doc, tree map[string]any, node *yaml.Node) {
 	desc := describeObject(listKind, "", "")
-	if _, ok := c.strict(d, reflect.TypeFor[metav1.List](), func() any { return new(metav1.List) }, desc, tree, node, nil); !ok {
+	if _, ok := c.strict(d, reflect.TypeFor[metav1.List](), func() any { return new(metav1.List) }, desc, tree, nil, node, nil); !ok {
 		return
 	}
 	items, _ := tree["items"].([]any)
@@ -200,7 +286,7 @@ func (c *collector) decodeList(d doc, tree map[string]any, node *yaml.Node) {
 		switch item := item.(type) {
 		case nil:
 		case map[string]any:
-			c.decodeTop(d, item, valueNode(node, p), p, false)
+			c.decodeTop(d, item, nil, valueNode(node, p), p, false)
 		default:
 			c.fieldErr(d, desc, node, nil, p, false,
 				fmt.Errorf("expected an object with apiVersion and kind, got %s", describeNode(valueNode(node, p))))
@@ -208,8 +294,8 @@ func (c *collector) decodeList(d doc, tree map[string]any, node *yaml.Node) {
 	}
 }
 
-func (c *collector) decodeObject(d doc, ks kindSpec, desc string, tree map[string]any, node *yaml.Node, prefix path) {
-	decoded, ok := c.strict(d, ks.goType, func() any { return ks.newObj() }, desc, tree, node, prefix)
+func (c *collector) decodeObject(d doc, ks kindSpec, desc string, tree map[string]any, js []byte, node *yaml.Node, prefix path) {
+	decoded, ok := c.strict(d, ks.goType, func() any { return ks.newObj() }, desc, tree, js, node, prefix)
 	if !ok {
 		return
 	}
@@ -234,34 +320,36 @@ func (c *collector) decodeObject(d doc, ks kindSpec, desc string, tree map[strin
 		obj.SetNamespace("")
 	}
 	desc = describeObject(ks.kind, obj.GetNamespace(), obj.GetName())
-	if ks.finish != nil {
-		if errs := ks.finish(obj); len(errs) > 0 {
-			for _, e := range errs {
-				c.fieldErr(d, desc, node, prefix, parsePath(e.Field), false, errors.New(e.ErrorBody()))
-			}
-			return
+	if errs := ks.validate(obj); len(errs) > 0 {
+		for _, e := range errs {
+			c.fieldErr(d, desc, node, prefix, parsePath(e.Field), false, errors.New(e.ErrorBody()))
 		}
-	}
-	here := fmt.Sprintf("%s:%d", d.file, node.Line)
-	key := describeObject(ks.kind, obj.GetNamespace(), obj.GetName())
-	if first, dup := c.seenAt[key]; dup {
-		c.fieldErr(d, desc, node, prefix, nil, false, fmt.Errorf("defined twice: first at %s", first))
 		return
 	}
-	c.seenAt[key] = here
-	ks.add(&c.set, obj)
+	// Duplicates are found when the document's results are merged in file
+	// order (see merge), since documents are decoded concurrently.
+	c.decoded = append(c.decoded, decodedObject{
+		key:  describeObject(ks.kind, obj.GetNamespace(), obj.GetName()),
+		err:  &Error{File: d.file, Line: node.Line, DocLine: d.line, Object: desc, Field: prefix.String()},
+		obj:  obj,
+		kind: ks,
+	})
 }
 
 // strict decodes tree into a new object of goType the way the API server
 // does (case-sensitive field names, unknown fields rejected) and reports
-// every problem with its position. It returns false if there was any.
-func (c *collector) strict(d doc, goType reflect.Type, newObj func() any, desc string, tree map[string]any, node *yaml.Node, prefix path) (any, bool) {
+// every problem with its position. It returns false if there was any. js,
+// when not nil, is tree as JSON, which spares encoding it again for the
+// first (and, for a valid object, only) pass.
+func (c *collector) strict(d doc, goType reflect.Type, newObj func() any, desc string, tree map[string]any, js []byte, node *yaml.Node, prefix path) (any, bool) {
 	clean := true
 	for range maxTypeErrors {
-		js, err := json.Marshal(tree)
-		if err != nil {
-			c.fieldErr(d, desc, node, prefix, nil, false, fmt.Errorf("re-encode as JSON: %w", err))
-			return nil, false
+		if js == nil {
+			var err error
+			if js, err = json.Marshal(tree); err != nil {
+				c.fieldErr(d, desc, node, prefix, nil, false, fmt.Errorf("re-encode as JSON: %w", err))
+				return nil, false
+			}
 		}
 		obj := newObj()
 		strictErrs, err := sigsjson.UnmarshalStrict(js, obj)
@@ -298,6 +386,7 @@ func (c *collector) strict(d doc, goType reflect.Type, newObj func() any, desc s
 		if !exact || !setNull(tree, p) {
 			return nil, false
 		}
+		js = nil // tree changed: encode it again
 	}
 	c.fieldErr(d, desc, node, prefix, nil, false, fmt.Errorf("more than %d wrong-typed fields; stopped looking", maxTypeErrors))
 	return nil, false

@@ -26,6 +26,9 @@ type kindSpec struct {
 	// finish applies what the API server does on create (Secret stringData)
 	// and the checks the schema adds (AgentgatewayBackend); nil when none.
 	finish func(metav1.Object) field.ErrorList
+	// schema is the API server's validation of the fields refproxy reads
+	// (see schema.go); nil when metadata is all there is to check.
+	schema func(metav1.Object) field.ErrorList
 	add    func(*objects.Set, metav1.Object)
 }
 
@@ -48,6 +51,25 @@ func (k kindSpec) withFinish(f func(metav1.Object) field.ErrorList) kindSpec {
 	return k
 }
 
+func (k kindSpec) withSchema(f func(metav1.Object) field.ErrorList) kindSpec {
+	k.schema = f
+	return k
+}
+
+// validate runs finish, then the API server's checks of metadata and of
+// the schema, and returns every violation.
+func (k kindSpec) validate(o metav1.Object) field.ErrorList {
+	var errs field.ErrorList
+	if k.finish != nil {
+		errs = append(errs, k.finish(o)...)
+	}
+	errs = append(errs, objectMeta(o, k.namespaced, nameRule(k.kind))...)
+	if k.schema != nil {
+		errs = append(errs, k.schema(o)...)
+	}
+	return errs
+}
+
 // listAPIVersion and listKind name the generic List that kubectl prints.
 const (
 	listAPIVersion = "v1"
@@ -58,19 +80,24 @@ const (
 // order error messages list them.
 var kinds = []kindSpec{
 	spec("v1", "Namespace", false, func(s *objects.Set, o *corev1.Namespace) { s.Namespaces = append(s.Namespaces, *o) }),
-	spec("v1", "Service", true, func(s *objects.Set, o *corev1.Service) { s.Services = append(s.Services, *o) }),
+	spec("v1", "Service", true, func(s *objects.Set, o *corev1.Service) { s.Services = append(s.Services, *o) }).
+		withSchema(validateService),
 	spec("v1", "Secret", true, func(s *objects.Set, o *corev1.Secret) { s.Secrets = append(s.Secrets, *o) }).
 		withFinish(mergeStringData),
 	spec("discovery.k8s.io/v1", "EndpointSlice", true, func(s *objects.Set, o *discoveryv1.EndpointSlice) {
 		s.EndpointSlices = append(s.EndpointSlices, *o)
-	}),
+	}).withSchema(validateEndpointSlice),
 	spec(gatewayv1.GroupVersion.String(), "GatewayClass", false, func(s *objects.Set, o *gatewayv1.GatewayClass) {
 		s.GatewayClasses = append(s.GatewayClasses, *o)
-	}),
-	spec(gatewayv1.GroupVersion.String(), "Gateway", true, func(s *objects.Set, o *gatewayv1.Gateway) { s.Gateways = append(s.Gateways, *o) }),
-	spec(gatewayv1.GroupVersion.String(), "HTTPRoute", true, func(s *objects.Set, o *gatewayv1.HTTPRoute) { s.HTTPRoutes = append(s.HTTPRoutes, *o) }),
+	}).withSchema(validateGatewayClass),
+	spec(gatewayv1.GroupVersion.String(), "Gateway", true, func(s *objects.Set, o *gatewayv1.Gateway) { s.Gateways = append(s.Gateways, *o) }).
+		withSchema(validateGateway),
+	spec(gatewayv1.GroupVersion.String(), "HTTPRoute", true, func(s *objects.Set, o *gatewayv1.HTTPRoute) { s.HTTPRoutes = append(s.HTTPRoutes, *o) }).
+		withSchema(validateHTTPRoute),
 	spec(gatewayv1beta1.GroupVersion.String(), "ReferenceGrant", true, func(s *objects.Set, o *gatewayv1beta1.ReferenceGrant) {
 		s.ReferenceGrants = append(s.ReferenceGrants, *o)
+	}).withSchema(func(o metav1.Object) field.ErrorList {
+		return validateReferenceGrant(o.(*gatewayv1beta1.ReferenceGrant).Spec)
 	}),
 	// v1 ReferenceGrant has the same schema as v1beta1 (v1beta1's type is
 	// defined from it), so it converts without loss into the Set's type.
@@ -78,6 +105,8 @@ var kinds = []kindSpec{
 		g := gatewayv1beta1.ReferenceGrant(*o)
 		g.APIVersion = gatewayv1beta1.GroupVersion.String()
 		s.ReferenceGrants = append(s.ReferenceGrants, g)
+	}).withSchema(func(o metav1.Object) field.ErrorList {
+		return validateReferenceGrant(o.(*gatewayv1.ReferenceGrant).Spec)
 	}),
 	spec(agwv1alpha1.GroupVersion.String(), agwv1alpha1.Kind, true, func(s *objects.Set, o *agwv1alpha1.AgentgatewayBackend) {
 		s.Backends = append(s.Backends, *o)

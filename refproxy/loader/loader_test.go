@@ -46,6 +46,7 @@ var goldenCases = []goldenCase{
 	{name: "invalid-syntax.yaml", wantErr: true},
 	{name: "invalid-many-errors.yaml", wantErr: true},
 	{name: "invalid-list.yaml", wantErr: true},
+	{name: "invalid-schema.yaml", wantErr: true},
 	{name: "invalid-helloworld-strict.yaml", src: "valid-helloworld.yaml", wantErr: true},
 }
 

@@ -10,6 +10,16 @@
 // package's business (see package filemode); the admin endpoints live in
 // package admin and read Status and Registry from here.
 //
+// Status.Ready is what a readiness probe should see: a table is serving and
+// Drain has not been called. A refused reload (ReloadFailed) leaves the
+// proxy ready, since the last good table serves every request; it shows in
+// the reason, the metrics and the log instead.
+//
+// A failed upstream request is counted in the metrics every time but
+// logged at most once per backendRef per Options.FailureLogInterval, with
+// the number of failures left out since the previous line: a backend that
+// is down would otherwise write a warning per request.
+//
 // Answers the proxy gives itself, following the Gateway API:
 //
 //   - no matching rule: 404;

@@ -18,6 +18,8 @@ const (
 	MetricGeneration       = "refproxy_config_generation"
 	MetricReloads          = "refproxy_config_reloads_total"
 	MetricLastReloadOK     = "refproxy_config_last_reload_successful"
+	MetricDraining         = "refproxy_draining"
+	MetricUpstreamFailures = "refproxy_upstream_failures_total"
 )
 
 // metrics are the proxy's Prometheus series. Labels: route is the HTTPRoute
@@ -30,6 +32,10 @@ type metrics struct {
 	generation   prometheus.Gauge
 	reloads      *prometheus.CounterVec
 	lastReloadOK prometheus.Gauge
+	draining     prometheus.Gauge
+	// upstreamFailures counts every failed upstream round trip, logged or
+	// not: the log is rate-limited, the metric is not.
+	upstreamFailures *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -59,12 +65,20 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: MetricLastReloadOK,
 			Help: "1 if the last configuration load succeeded, 0 if it was refused.",
 		}),
+		draining: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: MetricDraining,
+			Help: "1 once shutdown has begun and the listeners drain, else 0.",
+		}),
+		upstreamFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricUpstreamFailures,
+			Help: "Failed upstream round trips (connect errors, timeouts, broken answers), by backendRef and status answered.",
+		}, []string{"backend", "code"}),
 	}
 	// Both results exist from the start so that rate() and alerts see zeros.
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
 	for _, c := range []prometheus.Collector{
-		m.requests, m.picks, m.upstreamTime, m.generation, m.reloads, m.lastReloadOK,
+		m.requests, m.picks, m.upstreamTime, m.generation, m.reloads, m.lastReloadOK, m.draining, m.upstreamFailures,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

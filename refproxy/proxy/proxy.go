@@ -33,6 +33,10 @@ type Options struct {
 	// process-wide default registry is never used, so that several proxies can
 	// live in one test binary.
 	Registry *prometheus.Registry
+	// FailureLogInterval is the least time between two warnings about
+	// failed upstream requests to one backendRef: DefaultFailureLogInterval
+	// when zero, every failure when negative.
+	FailureLogInterval time.Duration
 }
 
 // Proxy serves every listener port from the current routing table.
@@ -42,6 +46,7 @@ type Proxy struct {
 	transport     http.RoundTripper
 	registry      *prometheus.Registry
 	metrics       *metrics
+	failures      *failureLog
 	rp            *httputil.ReverseProxy
 	ai            *aiForwarder
 	mirrors       *mirrorer
@@ -65,6 +70,9 @@ type Status struct {
 	LoadedAt time.Time `json:"loaded_at"`
 	// LastReload is the outcome of the most recent install attempt.
 	LastReload Reload `json:"last_reload"`
+	// Draining is set once shutdown has begun: listeners stop accepting
+	// and requests in flight finish.
+	Draining bool `json:"draining"`
 }
 
 // Reload is the outcome of one attempt to install a configuration.
@@ -74,7 +82,12 @@ type Reload struct {
 	Error string    `json:"error,omitempty"`
 }
 
-// Ready reports whether the proxy should receive traffic, and why not.
+// Ready reports whether the proxy should receive traffic, and why (not).
+// Ready means a good table is serving and shutdown has not begun. A refused
+// reload does not change it: the last good table still serves every
+// request, and a readiness probe failing on a bad edit would take a whole
+// Service's endpoints away over a configuration that never went live. The
+// refusal is in the reason, the metrics, the logs and /debug/routes.
 func (s *Status) Ready() (bool, string) {
 	switch {
 	case s == nil || s.Table == nil:
@@ -82,8 +95,10 @@ func (s *Status) Ready() (bool, string) {
 			return false, "no routing table loaded: " + s.LastReload.Error
 		}
 		return false, "no routing table loaded yet"
+	case s.Draining:
+		return false, fmt.Sprintf("draining for shutdown (generation %d serves requests in flight)", s.Generation)
 	case !s.LastReload.OK:
-		return false, fmt.Sprintf("last reload failed (still serving generation %d): %s", s.Generation, s.LastReload.Error)
+		return true, fmt.Sprintf("serving generation %d; the last reload was refused: %s", s.Generation, s.LastReload.Error)
 	default:
 		return true, fmt.Sprintf("serving generation %d", s.Generation)
 	}
@@ -106,6 +121,9 @@ func New(opts Options) (*Proxy, error) {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
+	if opts.FailureLogInterval == 0 {
+		opts.FailureLogInterval = DefaultFailureLogInterval
+	}
 	m, err := newMetrics(opts.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("register proxy metrics: %w", err)
@@ -116,6 +134,7 @@ func New(opts Options) (*Proxy, error) {
 		transport:     opts.Transport,
 		registry:      opts.Registry,
 		metrics:       m,
+		failures:      newFailureLog(opts.FailureLogInterval),
 		h2c:           newH2CTransport(),
 	}
 	p.rp = &httputil.ReverseProxy{
@@ -180,6 +199,7 @@ func (p *Proxy) Install(t *route.Table) (uint64, error) {
 	next := &Status{Table: t, LoadedAt: now, LastReload: Reload{At: now, OK: true}}
 	if cur := p.state.Load(); cur != nil {
 		next.Generation = cur.Generation + 1
+		next.Draining = cur.Draining
 	} else {
 		next.Generation = 1
 	}
@@ -190,8 +210,9 @@ func (p *Proxy) Install(t *route.Table) (uint64, error) {
 }
 
 // ReloadFailed records a configuration that was refused. The table being
-// served does not change; readiness and metrics report the failure until the
-// next successful Install.
+// served does not change, and neither does readiness; the metrics, the
+// readiness reason and Status report the failure until the next successful
+// Install.
 func (p *Proxy) ReloadFailed(err error) {
 	if err == nil {
 		err = errors.New("unknown reload failure")
@@ -207,6 +228,24 @@ func (p *Proxy) ReloadFailed(err error) {
 	p.metrics.reloaded(next.Generation, err)
 	p.logger.Error("configuration refused, last good routing table keeps serving",
 		"generation", next.Generation, "error", err)
+}
+
+// Drain records that shutdown has begun, so that readiness fails while the
+// listeners drain. It cannot be undone.
+func (p *Proxy) Drain() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	next := &Status{}
+	if cur := p.state.Load(); cur != nil {
+		*next = *cur
+	}
+	if next.Draining {
+		return
+	}
+	next.Draining = true
+	p.state.Store(next)
+	p.metrics.draining.Set(1)
+	p.logger.Info("draining: readiness now fails", "generation", next.Generation)
 }
 
 // Handler returns the handler for listener port port. Every request reads the

@@ -177,12 +177,16 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 		}
 		return
 	}
+	var backend, endpoint string
+	if st, ok := r.Context().Value(stateKey{}).(*reqState); ok {
+		backend, endpoint = st.backend.Name, st.endpoint
+	}
+	p.metrics.upstreamFailures.WithLabelValues(backend, codeLabel(code)).Inc()
 	if p.logger.Enabled(r.Context(), slog.LevelWarn) {
-		name := ""
-		if st, ok := r.Context().Value(stateKey{}).(*reqState); ok {
-			name = st.backend.Name + " (" + st.endpoint + ")"
+		if ok, suppressed := p.failures.allow(backend); ok {
+			p.logger.Warn("upstream request failed", "backend", backend, "endpoint", endpoint, "status", code, "error", err,
+				"not_logged_since_last", suppressed)
 		}
-		p.logger.Warn("upstream request failed", "backend", name, "status", code, "error", err)
 	}
 	p.local(w, code, msg)
 }
