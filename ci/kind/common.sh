@@ -26,7 +26,12 @@ content_key() {
   local item
   for item in "$@"; do
     if [ -f "$item" ]; then
-      printf 'file %s\n' "${item#"$REPO_ROOT"/}"
+      # Files of the repository by their path in it, others (cached root
+      # filesystems) by name: the key never depends on where a cache lives.
+      case "$item" in
+        "$REPO_ROOT"/*) printf 'file %s\n' "${item#"$REPO_ROOT"/}" ;;
+        *) printf 'file %s\n' "$(basename "$item")" ;;
+      esac
       sha256sum <"$item"
     else
       printf 'str %s\n' "$item"

@@ -21,8 +21,11 @@ kind_dir="$(cd "$REPO_ROOT/ci/tools/kubernetes" && static_go mod download -json 
 [ -d "$kind_dir/images/base/files" ] || { echo "kind module files not found in $kind_dir" >&2; exit 1; }
 
 mapfile -t node_files < <(find "$REPO_ROOT/ci/kind/node" -type f | sort)
+# The tools' directory names are their content keys; their full paths would
+# tie the image to one cache root.
+tool_keys="$(for d in "${bins[@]}"; do basename "$d"; done | sort | tr '\n' ' ')"
 key="$(content_key "$KUBERNETES_VERSION" "$ETCD_IMAGE_TAG" "$COREDNS_VERSION" "$PAUSE_IMAGE_TAG" "$KIND_VERSION" \
-  "$node_rootfs" "$slim_rootfs" "${bins[*]}" \
+  "$node_rootfs" "$slim_rootfs" "$tool_keys" \
   "$REPO_ROOT/ci/kind/node-image.sh" "$REPO_ROOT/ci/kind/common.sh" "${node_files[@]}")"
 image="splitproof/kind-node:$KUBERNETES_VERSION-$key"
 if docker image inspect "$image" >/dev/null 2>&1; then
