@@ -30,6 +30,12 @@ type CountsFile struct {
 	Delta float64 `json:"delta,omitempty"`
 }
 
+// MaxObservations bounds a counts file's total: 10^12 responses is more than
+// any replay sends (a day at ten million requests a second), and keeping
+// totals far below 2^63 lets every sum and statistic be computed without
+// overflow.
+const MaxObservations = 1_000_000_000_000
+
 // ErrCounts is wrapped by every decoding and validation error of a counts file.
 var ErrCounts = errors.New("invalid counts")
 
@@ -110,9 +116,20 @@ func (cf CountsFile) Validate() error {
 	if cf.Counts == nil {
 		return fmt.Errorf("%w: counts: missing", ErrCounts)
 	}
+	var total int64
 	for _, name := range sortedNames(cf.Counts) {
-		if cf.Counts[name] < 0 {
-			return fmt.Errorf("%w: counts[%q] is negative (%d)", ErrCounts, name, cf.Counts[name])
+		c := cf.Counts[name]
+		switch {
+		case c < 0:
+			return fmt.Errorf("%w: counts[%q] is negative (%d)", ErrCounts, name, c)
+		case c > MaxObservations:
+			return fmt.Errorf("%w: counts[%q] is %d, expected at most %d responses", ErrCounts, name, c, int64(MaxObservations))
+		}
+		// Both terms are at most MaxObservations, so the sum cannot overflow
+		// before it is compared.
+		total += c
+		if total > MaxObservations {
+			return fmt.Errorf("%w: counts add up to more than %d responses (at %q)", ErrCounts, int64(MaxObservations), name)
 		}
 	}
 	if cf.Alpha != 0 && !(cf.Alpha > 0 && cf.Alpha < 1) {

@@ -21,6 +21,18 @@
 // over the k weighted categories), so the table says which category is off
 // and by how much.
 //
+// # Outcomes
+//
+// A Verdict's Outcome is pass, fail or inconclusive (Pass mirrors pass).
+// Verify itself gives pass or fail; a caller that could not finish its
+// data makes the verdict inconclusive (MarkInconclusive): a sequential test
+// that reached its cap undecided, or a replay interrupted before its plan.
+// An inconclusive verdict says nothing about the split; it carries the
+// reason and, where one exists, an estimate of the further requests that
+// would decide (for the sequential test, Sequential.EstimateTotal). A
+// failure that no further data can undo (a weight-0 or unexpected response)
+// keeps the verdict at fail. splitproof exits 0, 1 and 3 for them.
+//
 // # False-failure rate and power
 //
 // DefaultAlpha is 0.001: CI runs many verdicts, and at 0.05 a suite of 100
@@ -49,8 +61,10 @@
 //	   80/20  10000  0.001                  0.001011   0.02              0.9563         0.9513             6830
 //	   80/20  10000  0.001                  0.001011   0.05              1.0000         1.0000             1093
 //
-// So the chi-square verdict's real false-failure rate is alpha to within 11%
-// (relative) from n = 500 on, and 500 or 1,000 requests cannot detect a
+// So at these n the chi-square verdict's real false-failure rate is alpha to
+// within 11% (relative); at other n it can be further off (the rate of a
+// discrete test jumps with n), which is why a verdict prints alpha as the
+// nominal rate of the approximation. 500 or 1,000 requests cannot detect a
 // 2-point deviation at all: that takes about 7,900 (10/10/80) or 6,800 (80/20).
 //
 // # Sequential verification
@@ -85,10 +99,11 @@
 // weight of several invalid backendRefs); names are unique and non-empty, and
 // not all weights are 0. counts maps names to non-negative counts; names
 // missing from counts count 0, names missing from categories are unexpected
-// responses. alpha (the false-failure rate, default 0.001) and delta (the
-// deviation the power is stated for, default 0.05) are optional. Decoding is
-// strict: an unknown field, trailing data or an invalid value is an error
-// naming the file, the line where known, and the field.
+// responses; all counts add up to at most MaxObservations (10^12). alpha
+// (the false-failure rate, default 0.001) and delta (the deviation the power
+// is stated for, default 0.05) are optional. Decoding is strict: an unknown
+// field, trailing data or an invalid value is an error naming the file, the
+// line where known, and the field.
 //
 // # Simulation
 //

@@ -53,7 +53,7 @@ func RejectionProbability(test, truth []float64, n int64, alpha, maxEnumerate fl
 		if x == 0 {
 			return 0
 		}
-		return float64(x)*logq[i] - lf[x]
+		return float64(x)*logq[i] - lf(x)
 	}
 	var rec func(i int, left int64, logp, stat float64)
 	rec = func(i int, left int64, logp, stat float64) {
@@ -68,7 +68,7 @@ func RejectionProbability(test, truth []float64, n int64, alpha, maxEnumerate fl
 			rec(i+1, left-x, logp+term(x, i), stat+float64(x)*float64(x)*inv[i])
 		}
 	}
-	rec(0, n, lf[n], 0)
+	rec(0, n, lf(n), 0)
 	return math.Min(rej, 1), nil
 }
 

@@ -187,9 +187,9 @@ func ExactMultinomial(obs []int64, p []float64, maxEnumerate float64, runs int, 
 		logp[i] = math.Log(q)
 	}
 	logProb := func(c []int64) float64 {
-		s := lf[n]
+		s := lf(n)
 		for i, x := range c {
-			s += float64(x)*logp[i] - lf[x]
+			s += float64(x)*logp[i] - lf(x)
 		}
 		return s
 	}
@@ -210,33 +210,45 @@ func ExactMultinomial(obs []int64, p []float64, maxEnumerate float64, runs int, 
 	return pv, runs, math.Sqrt(pv * (1 - pv) / float64(runs)), nil
 }
 
-func logFactorials(n int64) []float64 {
+// maxLogFactorialTable is the largest n whose log-factorials are tabulated
+// (128 MiB); beyond it they come from math.Lgamma, as a table of n+1 floats
+// would not fit in memory for totals up to MaxObservations.
+const maxLogFactorialTable = 1 << 24
+
+// logFactorials returns x -> ln(x!) for 0 <= x <= n.
+func logFactorials(n int64) func(int64) float64 {
+	if n > maxLogFactorialTable {
+		return func(x int64) float64 {
+			v, _ := math.Lgamma(float64(x) + 1)
+			return v
+		}
+	}
 	lf := make([]float64, n+1)
 	for i := int64(2); i <= n; i++ {
 		lf[i] = lf[i-1] + math.Log(float64(i))
 	}
-	return lf
+	return func(x int64) float64 { return lf[x] }
 }
 
 // enumerate sums exp(log-probability) over all outcomes at or below cut. It
 // walks compositions depth first, carrying the partial log-probability.
-func enumerate(n int64, logp, lf []float64, cut float64) float64 {
+func enumerate(n int64, logp []float64, lf func(int64) float64, cut float64) float64 {
 	k := len(logp)
 	sum := 0.0
 	var rec func(i int, left int64, partial float64)
 	rec = func(i int, left int64, partial float64) {
 		if i == k-1 {
-			lp := partial + float64(left)*logp[i] - lf[left]
+			lp := partial + float64(left)*logp[i] - lf(left)
 			if lp <= cut {
 				sum += math.Exp(lp)
 			}
 			return
 		}
 		for x := int64(0); x <= left; x++ {
-			rec(i+1, left-x, partial+float64(x)*logp[i]-lf[x])
+			rec(i+1, left-x, partial+float64(x)*logp[i]-lf(x))
 		}
 	}
-	rec(0, n, lf[n])
+	rec(0, n, lf(n))
 	return math.Min(sum, 1)
 }
 

@@ -211,3 +211,97 @@ func (s *Sequential) State() SequentialState {
 		HalfWidth: hw, Horizon: s.horizon, MaxN: s.cfg.MaxN,
 	}
 }
+
+// estimateCap bounds the search of EstimateTotal: beyond it the answer is
+// "no realistic number of requests", not a number.
+const estimateCap = MaxObservations
+
+// EstimateTotal estimates the total number of observations at which the
+// verification would decide if the shares observed so far held exactly from
+// now on: the first n where the pass rule's always-valid intervals around
+// those shares fit inside ±Delta, or where the fail rule's mixture
+// likelihood ratio for counts n·(observed share) reaches 1/Alpha, whichever
+// comes first. It is an estimate, not a promise: real counts fluctuate, and
+// on a correct gateway the observed deviation shrinks, so the pass side is
+// pessimistic, while a small chance deviation extrapolated this way may
+// predict a fail that more data would not confirm. It returns the total and
+// the decision (Pass or Fail) expected there, or 0 and Continue when nothing
+// was observed or no n up to 10^12 would decide.
+func (s *Sequential) EstimateTotal() (int64, Decision) {
+	if s.n == 0 {
+		return 0, Continue
+	}
+	obs := make([]float64, len(s.counts))
+	dev := 0.0
+	for i, c := range s.counts {
+		obs[i] = float64(c) / float64(s.n)
+		if s.cfg.Shares[i] > 0 {
+			dev = math.Max(dev, math.Abs(obs[i]-s.cfg.Shares[i]))
+		}
+	}
+	kOverBeta := float64(s.k) / s.cfg.Beta
+	passes := func(n int64) bool {
+		return dev < s.cfg.Delta && csHalfWidth(n, s.rho, kOverBeta)/float64(n) <= s.cfg.Delta-dev
+	}
+	fails := func(n int64) bool { return s.logEAt(n, obs) >= s.logBound }
+	// Scan in steps of 1% (both rules are monotone in n once they start to
+	// hold, up to the fluctuation this estimate ignores anyway), then refine
+	// the last step by bisection.
+	prev := s.n
+	for n := s.n + 1; n <= estimateCap; n = max(n+1, n+n/100) {
+		if passes(n) || fails(n) {
+			lo, hi := prev, n
+			for hi-lo > 1 {
+				mid := lo + (hi-lo)/2
+				if passes(mid) || fails(mid) {
+					hi = mid
+				} else {
+					lo = mid
+				}
+			}
+			if fails(hi) {
+				return hi, Fail
+			}
+			return hi, Pass
+		}
+		prev = n
+	}
+	return 0, Continue
+}
+
+// logEAt is the log mixture likelihood ratio the fail rule would reach
+// after n observations split exactly in the proportions obs: the
+// Dirichlet-multinomial marginal likelihood over the null's, in closed form
+// with real-valued counts.
+func (s *Sequential) logEAt(n int64, obs []float64) float64 {
+	lg := func(x float64) float64 { v, _ := math.Lgamma(x); return v }
+	fn := float64(n)
+	e := lg(s.m) - lg(s.m+fn)
+	for i, q := range s.cfg.Shares {
+		if q == 0 {
+			continue
+		}
+		c := fn * obs[i]
+		e += lg(s.prior[i]+c) - lg(s.prior[i]) - c*math.Log(q)
+	}
+	return e
+}
+
+// MinPassN is the fewest observations at which the pass rule can hold at
+// all, even with every share exactly at its weight.
+func (s *Sequential) MinPassN() int64 {
+	kOverBeta := float64(s.k) / s.cfg.Beta
+	lo, hi := int64(1), int64(1)
+	for csHalfWidth(hi, s.rho, kOverBeta)/float64(hi) > s.cfg.Delta {
+		lo, hi = hi, 2*hi
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if csHalfWidth(mid, s.rho, kOverBeta)/float64(mid) <= s.cfg.Delta {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}

@@ -26,6 +26,23 @@ func Count(p picker.Picker, n int64, counts []int64) (none int64) {
 	return none
 }
 
+// cancelCheckPicks is how many picks the simulator makes between looks at
+// its context: about a millisecond of work, so SIGINT ends even a run of
+// 10^12 picks at once, at no measurable cost to the hot loop.
+const cancelCheckPicks = 1 << 16
+
+// countContext is Count in slices of cancelCheckPicks, stopping early (and
+// returning false) when ctx ends.
+func countContext(ctx context.Context, p picker.Picker, n int64, counts []int64) bool {
+	for left := n; left > 0; left -= cancelCheckPicks {
+		if ctx.Err() != nil {
+			return false
+		}
+		Count(p, min(left, cancelCheckPicks), counts)
+	}
+	return ctx.Err() == nil
+}
+
 // RunSeed derives run r's picker seed from the simulation seed, so a run's
 // picks depend on (seed, r) only: not on the worker that ran it or on GOMAXPROCS.
 func RunSeed(seed uint64, r int) uint64 {
@@ -37,6 +54,11 @@ func splitmix(z uint64) uint64 {
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
 }
+
+// MaxSimRuns bounds a simulation's runs: each keeps its p-value, method and
+// exactness in memory (25 bytes, so 250 MB at the bound), and 10^7 runs
+// already pin a rejection rate near 0.001 to about ±0.00003.
+const MaxSimRuns = 10_000_000
 
 // SimConfig describes a simulation: Runs independent runs of N picks each
 // through the proxy's picker, each tested against TestAgainst.
@@ -104,8 +126,14 @@ func Simulate(ctx context.Context, cfg SimConfig, log *slog.Logger) (SimResult, 
 	if picker.Total(cfg.Weights) == 0 || picker.Total(cfg.TestAgainst) == 0 {
 		return SimResult{}, fmt.Errorf("all weights are zero: nothing to pick or test")
 	}
-	if cfg.N <= 0 || cfg.Runs <= 0 {
-		return SimResult{}, fmt.Errorf("n (%d) and runs (%d) must be positive", cfg.N, cfg.Runs)
+	if cfg.N <= 0 || cfg.N > MaxObservations {
+		return SimResult{}, fmt.Errorf("n is %d, expected 1 to %d picks per run", cfg.N, int64(MaxObservations))
+	}
+	if cfg.Runs <= 0 || cfg.Runs > MaxSimRuns {
+		return SimResult{}, fmt.Errorf("runs is %d, expected 1 to %d", cfg.Runs, MaxSimRuns)
+	}
+	if cfg.Workers < 0 {
+		return SimResult{}, fmt.Errorf("workers is %d, expected 0 (one per CPU) or more", cfg.Workers)
 	}
 	if !(cfg.Alpha > 0 && cfg.Alpha < 1) {
 		return SimResult{}, fmt.Errorf("alpha %v out of range (0,1)", cfg.Alpha)
@@ -152,7 +180,9 @@ func Simulate(ctx context.Context, cfg SimConfig, log *slog.Logger) (SimResult, 
 				}
 				clear(counts)
 				pk, _ := picker.New(cfg.Mode, cfg.Weights, RunSeed(cfg.Seed, r))
-				Count(pk, cfg.N, counts)
+				if !countContext(ctx, pk, cfg.N, counts) {
+					return
+				}
 				exact[r] = true
 				zeroHit := false
 				for i, c := range counts {

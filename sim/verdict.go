@@ -27,8 +27,13 @@ const (
 
 // Status of one category in a verdict.
 const (
-	StatusOK         = "ok"         // expected share inside the simultaneous interval
-	StatusOff        = "off"        // expected share outside the simultaneous interval
+	// StatusOK: the verdict's deciding test did not single this category out.
+	StatusOK = "ok"
+	// StatusOff: the deciding test rejected the split and the expected share
+	// lies outside this category's simultaneous interval. A category is
+	// never off under PASS or INCONCLUSIVE, so the column cannot contradict
+	// the verdict; Inside keeps the interval's own answer.
+	StatusOff        = "off"
 	StatusWeightZero = "weight-0"   // weight 0 yet received responses
 	StatusUnexpected = "unexpected" // not an expected category at all
 )
@@ -66,10 +71,27 @@ type PowerStatement struct {
 	Target float64 `json:"target"`
 }
 
+// Outcome is a verdict's result. Each has its own exit code in splitproof:
+// pass 0, fail 1, inconclusive 3 (2 is kept for bad input).
+type Outcome string
+
+const (
+	// OutcomePass: the counts agree with the weights.
+	OutcomePass Outcome = "pass"
+	// OutcomeFail: the counts differ from the weights (see Failures).
+	OutcomeFail Outcome = "fail"
+	// OutcomeInconclusive: the data cannot decide either way, for instance a
+	// sequential test that reached its cap or a replay that was interrupted.
+	// It says nothing about the split; Inconclusive says why.
+	OutcomeInconclusive Outcome = "inconclusive"
+)
+
 // Verdict is the outcome of verifying counts against a weighted split.
 type Verdict struct {
 	Scenario string `json:"scenario,omitempty"`
-	Pass     bool   `json:"pass"`
+	// Outcome is pass, fail or inconclusive; Pass is Outcome == OutcomePass.
+	Outcome Outcome `json:"outcome"`
+	Pass    bool    `json:"pass"`
 	// Alpha is the false-failure rate: a correct split fails with probability at most Alpha.
 	Alpha float64 `json:"alpha"`
 	// N is the number of observations, Valid the ones in weight>0 categories.
@@ -84,6 +106,109 @@ type Verdict struct {
 	// Power is null when no wrong split is possible (a single category).
 	Power    *PowerStatement `json:"power"`
 	Failures []string        `json:"failures"`
+	// Rejected is set when the test that decides the verdict (the fixed-n
+	// fit, or a replay's sequential test) found the split differs from the
+	// weights; only then are categories marked off.
+	Rejected bool `json:"rejected"`
+	// Inconclusive says why an inconclusive verdict could not decide.
+	Inconclusive string `json:"inconclusive_reason,omitempty"`
+	// MoreRequests estimates how many more requests would decide an
+	// inconclusive verdict (0: no estimate); MoreRequestsBasis says what the
+	// estimate assumes.
+	MoreRequests      int64  `json:"more_requests,omitempty"`
+	MoreRequestsBasis string `json:"more_requests_basis,omitempty"`
+}
+
+// AddFailure records a reason the split is wrong and makes the verdict FAIL:
+// a failure is final, whatever else is undecided.
+func (v *Verdict) AddFailure(reason string) {
+	v.Failures = append(v.Failures, reason)
+	v.setOutcome(OutcomeFail)
+}
+
+// Reject records that the deciding test found the split differs from the
+// weights, for reason, and makes the verdict FAIL. When no category's
+// interval excludes its weight the deviation is joint, and reason says so.
+func (v *Verdict) Reject(reason string) {
+	v.Rejected = true
+	if len(v.outside()) == 0 {
+		reason += "; joint deviation: no single category's interval excludes its weight, the shares differ together"
+	} else {
+		reason += "; off: " + strings.Join(v.outside(), ", ")
+	}
+	v.AddFailure(reason)
+}
+
+// ClearRejection removes the fixed-n fit's rejection (its failure and its
+// off marks), for callers whose verdict another test decides; failures no
+// data can explain (weight-0, unexpected responses) stay.
+func (v *Verdict) ClearRejection() {
+	kept := []string{}
+	for _, f := range v.Failures {
+		if !strings.HasPrefix(f, fitFailurePrefix) {
+			kept = append(kept, f)
+		}
+	}
+	v.Failures, v.Rejected = kept, false
+	if len(kept) == 0 && v.Outcome == OutcomeFail {
+		v.setOutcome(OutcomePass)
+	} else {
+		v.setOutcome(v.Outcome)
+	}
+}
+
+// fitFailurePrefix starts the failure the fixed-n fit adds.
+const fitFailurePrefix = "split differs from the weights"
+
+// outside names the weighted categories whose interval excludes their weight.
+func (v *Verdict) outside() []string {
+	var out []string
+	for _, r := range v.Categories {
+		if r.Weight > 0 && !r.Inside {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// MarkInconclusive makes a verdict without failures INCONCLUSIVE: reason says
+// why the data cannot decide, more (when positive) estimates the requests
+// that would, under the assumption basis states. A verdict that already
+// failed stays FAIL: no amount of further data undoes a weight-0 hit.
+func (v *Verdict) MarkInconclusive(reason string, more int64, basis string) {
+	if len(v.Failures) > 0 {
+		v.setOutcome(OutcomeFail)
+		return
+	}
+	v.Inconclusive, v.MoreRequests, v.MoreRequestsBasis = reason, max(more, 0), basis
+	v.setOutcome(OutcomeInconclusive)
+}
+
+// MarkPass makes the verdict PASS unless it has failures.
+func (v *Verdict) MarkPass() {
+	if len(v.Failures) > 0 {
+		v.setOutcome(OutcomeFail)
+		return
+	}
+	v.Inconclusive, v.MoreRequests, v.MoreRequestsBasis = "", 0, ""
+	v.setOutcome(OutcomePass)
+}
+
+func (v *Verdict) setOutcome(o Outcome) {
+	v.Outcome, v.Pass = o, o == OutcomePass
+	if o != OutcomeFail {
+		v.Rejected = false
+	}
+	for i := range v.Categories {
+		r := &v.Categories[i]
+		if r.Weight == 0 {
+			continue // weight-0 and unexpected rows keep their own status
+		}
+		r.Status = StatusOK
+		if v.Rejected && !r.Inside {
+			r.Status = StatusOff
+		}
+	}
 }
 
 // Options tune Verify.
@@ -159,9 +284,6 @@ func Verify(cf CountsFile, opts Options) (Verdict, error) {
 		r.ClopperPearson = ClopperPearson(r.Count, v.N, v.IntervalLevel)
 		if r.Weight > 0 {
 			r.Inside = r.Wilson.Contains(r.ExpectedShare)
-			if !r.Inside {
-				r.Status = StatusOff
-			}
 		}
 	}
 	g, err := Test(obs, shares, opts.Test)
@@ -177,8 +299,8 @@ func Verify(cf CountsFile, opts Options) (Verdict, error) {
 			}
 		}
 		w := v.Categories[worst]
-		v.Failures = append(v.Failures, fmt.Sprintf("split differs from the weights: %s p = %.3g < alpha = %g; largest deviation %s: observed %.4f, expected %.4f (%+.2f percentage points)",
-			g.Method, g.PValue, alpha, w.Name, w.ObservedShare, w.ExpectedShare, 100*w.Deviation))
+		v.Reject(fmt.Sprintf("%s: %s p = %.3g < alpha = %g; largest deviation %s: observed %.4f, expected %.4f (%+.2f percentage points)",
+			fitFailurePrefix, g.Method, g.PValue, alpha, w.Name, w.ObservedShare, w.ExpectedShare, 100*w.Deviation))
 	}
 	if alt, err := LeastFavourable(shares, delta); err == nil {
 		ps := &PowerStatement{Delta: delta, Alternative: alt, Target: DefaultPowerTarget}
@@ -188,7 +310,11 @@ func Verify(cf CountsFile, opts Options) (Verdict, error) {
 		}
 		v.Power = ps
 	}
-	v.Pass = len(v.Failures) == 0
+	if len(v.Failures) == 0 {
+		v.setOutcome(OutcomePass)
+	} else {
+		v.setOutcome(OutcomeFail)
+	}
 	return v, nil
 }
 
@@ -233,13 +359,16 @@ func (v Verdict) WriteTable(w io.Writer) error {
 		return err
 	}
 	var b strings.Builder
+	if out := v.outside(); len(out) > 0 && !v.Rejected {
+		fmt.Fprintf(&b, "\nnote: the interval of %s excludes its weight, but the test that decides the verdict did not reject the split, so no category is off\n", strings.Join(out, ", "))
+	}
 	fmt.Fprintf(&b, "\nn = %d (%d in weighted categories)\n", v.N, v.Valid)
 	fmt.Fprintf(&b, "test: %s, p = %.4g (chi2 = %.4g, G = %.4g, df = %d, min expected count %.3g)", v.Test.Method, v.Test.PValue, v.Test.Chi2, v.Test.G, v.Test.DF, v.Test.MinExpected)
 	if v.Test.MonteCarloRuns > 0 {
 		fmt.Fprintf(&b, ", %d draws, stderr %.2g", v.Test.MonteCarloRuns, v.Test.MonteCarloStdErr)
 	}
 	if v.Test.Method == MethodPearson {
-		fmt.Fprintf(&b, "\nfalse-failure rate: %g (chi-square approximation; for the doc's splits the exact rate is within 10%% of it from n = 500)", v.Alpha)
+		fmt.Fprintf(&b, "\nfalse-failure rate: %g nominal (chi-square approximation: the exact rate at this n and split is not computed and can exceed it)", v.Alpha)
 	} else {
 		fmt.Fprintf(&b, "\nfalse-failure rate: at most %g (exact test)", v.Alpha)
 	}
@@ -250,9 +379,16 @@ func (v Verdict) WriteTable(w io.Writer) error {
 	} else {
 		b.WriteString("power: not applicable (a single weighted category cannot deviate)\n")
 	}
-	if v.Pass {
+	switch v.Outcome {
+	case OutcomePass:
 		b.WriteString("verdict: PASS\n")
-	} else {
+	case OutcomeInconclusive:
+		b.WriteString("verdict: INCONCLUSIVE (neither pass nor fail: the split is not known to be right or wrong)\n")
+		fmt.Fprintf(&b, "  - %s\n", v.Inconclusive)
+		if v.MoreRequests > 0 {
+			fmt.Fprintf(&b, "  - about %d more requests would decide (%s)\n", v.MoreRequests, v.MoreRequestsBasis)
+		}
+	default:
 		b.WriteString("verdict: FAIL\n")
 		for _, f := range v.Failures {
 			fmt.Fprintf(&b, "  - %s\n", f)

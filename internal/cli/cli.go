@@ -21,7 +21,18 @@ const (
 	ExitOK       = 0 // everything passed
 	ExitFail     = 1 // a verdict failed (a split is wrong)
 	ExitBadInput = 2 // bad flags, bad files, unreachable targets
+	// ExitInconclusive: no verdict failed, but at least one could not
+	// decide (a sequential test at its cap, an interrupted run). It is
+	// neither a pass nor evidence of a wrong split, so it gets its own code.
+	ExitInconclusive = 3
 )
+
+// exitCodesHelp is the exit-code paragraph of every verdict command's --help.
+const exitCodesHelp = `Exit codes: 0 PASS (every verdict passed), 1 FAIL (a split differs from its
+weights), 2 bad input or an unreachable gateway, 3 INCONCLUSIVE (no verdict
+failed but one could not decide, e.g. a sequential test at its --requests cap
+or a run interrupted by SIGINT/SIGTERM; the report says about how many more
+requests would decide).`
 
 // ExitError carries the exit code an error should produce.
 type ExitError struct {
@@ -37,6 +48,9 @@ func BadInput(err error) error { return &ExitError{Code: ExitBadInput, Err: err}
 
 // Failed marks err as a failed verdict (exit code 1).
 func Failed(err error) error { return &ExitError{Code: ExitFail, Err: err} }
+
+// Inconclusive marks err as a verdict that could not decide (exit code 3).
+func Inconclusive(err error) error { return &ExitError{Code: ExitInconclusive, Err: err} }
 
 // Env is what a subcommand may touch of the outside world; tests fill it with buffers.
 type Env struct {

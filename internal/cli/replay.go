@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/splitproof/splitproof/scenarios/embedded"
 	"github.com/splitproof/splitproof/scenarios/kube"
 	"github.com/splitproof/splitproof/scenarios/replay"
+	"github.com/splitproof/splitproof/sim"
 )
 
 // DocScenarios are the documented examples `splitproof demo` replays.
@@ -64,8 +66,12 @@ Targets:
                       splitproof, no kubectl needed; on 127.0.0.1:8080
                       itself with --system-tools)
 
-Exit codes: 0 every split verified, 1 a split is wrong, 2 bad input or an
-unreachable gateway.`
+Verdicts: PASS, FAIL or INCONCLUSIVE. A sequential test that reaches its cap
+(--requests) undecided, or a replay interrupted by SIGINT or SIGTERM, is
+INCONCLUSIVE, never PASS: its report says why and estimates how many more
+requests would decide.
+
+` + exitCodesHelp
 
 const replayExamples = `  splitproof replay --list
   splitproof replay example1-ab-testing
@@ -79,7 +85,7 @@ const replayExamples = `  splitproof replay --list
 func runReplay(ctx context.Context, env *Env, name string, args []string, defaults []string) error {
 	synopsis, examples := replaySynopsis, replayExamples
 	if name == "demo" {
-		synopsis = "demo [flags]\n\nReplays the doc's two examples (" + strings.Join(DocScenarios, ", ") + ") on the embedded\ntarget and prints both verdicts. Takes the same flags as `splitproof replay`."
+		synopsis = "demo [flags]\n\nReplays the doc's two examples (" + strings.Join(DocScenarios, ", ") + ") on the embedded\ntarget and prints both verdicts. Takes the same flags as `splitproof replay`.\n\n" + exitCodesHelp
 		examples = "  splitproof demo\n  splitproof demo --sequential"
 	}
 	fs := NewFlagSet(env, name, synopsis, examples)
@@ -89,11 +95,12 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	kubeconfig := fs.String("kubeconfig", "", "replay against the doc's gateway in the cluster of this kubeconfig `PATH` (not with --gateway)")
 	kubeContext := fs.String("context", "", "kubeconfig context `NAME` to use with --kubeconfig (default: its current context)")
 	snippet := fs.String("snippet", "", "run only the snippet with this `name` (default: every snippet)")
-	requests := fs.Int("requests", 0, "scale each snippet's loop to `N` requests (default: the n giving --power against --delta)")
-	sequential := fs.Bool("sequential", false, "stop each replay as soon as the sequential test is sure (alpha still holds)")
-	alpha := fs.Float64("alpha", 0, "false-failure rate of each verdict (default 0.001)")
-	delta := fs.Float64("delta", 0, "smallest deviation of a share the run must detect (default 0.05)")
-	power := fs.Float64("power", 0.9, "power against --delta that sets the default number of requests")
+	requests := fs.Int("requests", 0, "scale each snippet's loop to `N` requests (default 0: the n giving --power against --delta; with --sequential, the cap)")
+	sequential := fs.Bool("sequential", false, "stop each replay as soon as the sequential test is sure (alpha still holds); undecided at the cap is INCONCLUSIVE (exit 3)")
+	alpha := fs.Float64("alpha", sim.DefaultAlpha, "false-failure rate of each verdict, in (0,1)")
+	delta := fs.Float64("delta", sim.DefaultDelta, "smallest deviation of a share the run must detect, in (0,0.5]")
+	power := fs.Float64("power", 0.9, "power against --delta that sets the default number of requests, in (0,1)")
+	timeout := fs.Duration("timeout", replay.DefaultTimeout, "per-request timeout of the native curl, from connecting to the end of the body (a request that takes longer counts as no response)")
 	seed := fs.Uint64("seed", 1, "seed of the embedded refproxy's picker and of the fake provider")
 	mode := fs.String("pick-mode", string(picker.Random), "embedded refproxy's pick mode: random or smooth")
 	systemTools := fs.Bool("system-tools", false, "run the real curl and jq binaries instead of the native ones: their output is all that is seen (a snippet's 5xx shows only with curl -i), the embedded target then also serves 127.0.0.1:80 and :8080, and --gateway addresses are not remapped")
@@ -103,6 +110,9 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	countsOut := fs.String("counts", "", "also write the counts of each replay for `splitproof verify --file` to `DIR`")
 	if err := ParseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := validateReplayFlags(*requests, *alpha, *delta, *power, *timeout); err != nil {
+		return BadInput(err)
 	}
 	pm, err := picker.ParseMode(*mode)
 	if err != nil {
@@ -141,7 +151,7 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	}
 	opts := replay.Options{
 		Requests: *requests, Sequential: *sequential, Alpha: *alpha, Delta: *delta, PowerTarget: *power,
-		SystemTools: *systemTools, Progress: env.Stderr, Logger: env.Logger,
+		Timeout: *timeout, SystemTools: *systemTools, Progress: env.Stderr, Logger: env.Logger,
 	}
 	if *kubeconfig != "" && (*gateway != "" || *portForward != "") {
 		return BadInput(errors.New("--kubeconfig and --gateway/--port-forward choose different targets: give one"))
@@ -163,11 +173,25 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 		defer closer.Close()
 	}
 	var reports []*replay.Report
+	// interrupted is the error of a replay that SIGINT or SIGTERM ended
+	// before any response: what ran before it is still reported.
+	var interrupted error
+	// stoppedEarly: SIGINT or SIGTERM came between replays, so some never ran.
+	stoppedEarly := false
+scenarioLoop:
 	for _, s := range list2 {
+		if ctx.Err() != nil {
+			stoppedEarly = true
+			break
+		}
 		ep := addrEP
 		var target *embedded.Target
 		if ep == nil {
 			target, err = embedded.Start(ctx, s, embedded.Options{PickMode: pm, Seed: *seed, Logger: env.Logger, DocPorts: *systemTools})
+			if err != nil && ctx.Err() != nil {
+				stoppedEarly = true // SIGINT or SIGTERM during start-up
+				break
+			}
 			if err != nil {
 				return BadInput(fmt.Errorf("start the embedded target for %s: %w", s.Name, err))
 			}
@@ -186,6 +210,11 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 			return BadInput(fmt.Errorf("scenario %s changes its route between steps; only the embedded target can apply manifests (run it without --gateway or --kubeconfig)", s.Name))
 		}
 		for _, sn := range snippets {
+			if ctx.Err() != nil {
+				stoppedEarly = true
+				closeTarget(target)
+				break scenarioLoop
+			}
 			o := opts
 			o.Snippet = sn.Name
 			var reps []*replay.Report
@@ -197,10 +226,15 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 					reps = []*replay.Report{rep}
 				}
 			}
+			if err != nil && errors.Is(err, replay.ErrInterrupted) {
+				interrupted = err
+				closeTarget(target)
+				break scenarioLoop
+			}
 			if err != nil {
 				closeTarget(target)
-				// Unreachable gateways, interrupted runs and snippets that
-				// cannot run are all input problems, not a split verdict.
+				// Unreachable gateways and snippets that cannot run are
+				// input problems, not a split verdict.
 				return BadInput(err)
 			}
 			for _, rep := range reps {
@@ -223,20 +257,64 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	if err := writeReplayFiles(reports, *junit, *plot, *countsOut); err != nil {
 		return err
 	}
-	failed := 0
+	passed, failed, undecided := 0, 0, 0
 	for _, r := range reports {
-		if !r.Pass() {
+		switch r.Outcome() {
+		case sim.OutcomePass:
+			passed++
+		case sim.OutcomeInconclusive:
+			undecided++
+		default:
 			failed++
 		}
 	}
-	if !*jsonOut {
-		fmt.Fprintf(env.Stdout, "%d passed, %d failed\n", len(reports)-failed, failed)
+	if interrupted != nil {
+		undecided++ // the replay that ended before any response
 	}
-	if failed > 0 {
-		return Failed(fmt.Errorf("%d of %d replays found a split that differs from the weights", failed, len(reports)))
+	if !*jsonOut {
+		fmt.Fprintf(env.Stdout, "%d passed, %d failed, %d inconclusive\n", passed, failed, undecided)
+	}
+	switch {
+	case failed > 0:
+		return Failed(fmt.Errorf("%d of %d replays found a split that differs from the weights", failed, passed+failed+undecided))
+	case interrupted != nil:
+		return Inconclusive(interrupted)
+	case stoppedEarly:
+		return Inconclusive(fmt.Errorf("interrupted: %d replays ran, the rest did not start", len(reports)))
+	case undecided > 0:
+		for _, r := range reports {
+			if r.Interrupted {
+				return Inconclusive(fmt.Errorf("interrupted after %d requests of %s/%s: INCONCLUSIVE, a partial run is neither a pass nor a fail", r.Requests, r.Scenario, r.Snippet))
+			}
+		}
+		return Inconclusive(fmt.Errorf("%d of %d replays could not decide (INCONCLUSIVE): neither a pass nor a wrong split", undecided, passed+undecided))
 	}
 	return nil
 }
+
+// validateReplayFlags refuses values that would otherwise be silently
+// defaulted or make no sense, naming the flag and what it expects.
+func validateReplayFlags(requests int, alpha, delta, power float64, timeout time.Duration) error {
+	switch {
+	case requests < 0:
+		return fmt.Errorf("--requests %d: expected 0 (the computed sample size) or a positive number of requests", requests)
+	case requests > maxReplayRequests:
+		return fmt.Errorf("--requests %d: expected at most %d", requests, maxReplayRequests)
+	case !(alpha > 0 && alpha < 1):
+		return fmt.Errorf("--alpha %v: expected a false-failure rate strictly between 0 and 1, such as 0.001", alpha)
+	case !(delta > 0 && delta <= 0.5):
+		return fmt.Errorf("--delta %v: expected a deviation of a share in (0, 0.5], such as 0.05", delta)
+	case !(power > 0 && power < 1):
+		return fmt.Errorf("--power %v: expected a probability strictly between 0 and 1, such as 0.9", power)
+	case timeout <= 0:
+		return fmt.Errorf("--timeout %v: expected a positive duration, such as 30s", timeout)
+	}
+	return nil
+}
+
+// maxReplayRequests bounds --requests: a billion requests is days of traffic
+// at any realistic rate, and the counts stay far below sim.MaxObservations.
+const maxReplayRequests = 1_000_000_000
 
 func closeTarget(t *embedded.Target) {
 	if t != nil {

@@ -51,13 +51,17 @@ func TestReplayExitCodes(t *testing.T) {
 		code int
 		want string
 	}{
-		{"correct gateway passes", []string{"replay", "--gateway", gateway(t, []int32{10, 10, 80}), "--requests", "500", "example1-ab-testing"}, ExitOK, "2 passed, 0 failed"},
-		{"wrong split fails", []string{"replay", "--gateway", gateway(t, []int32{20, 20, 60}), "--requests", "500", "--snippet", "port-forward", "example1-ab-testing"}, ExitFail, "0 passed, 1 failed"},
+		{"correct gateway passes", []string{"replay", "--gateway", gateway(t, []int32{10, 10, 80}), "--requests", "500", "example1-ab-testing"}, ExitOK, "2 passed, 0 failed, 0 inconclusive"},
+		{"wrong split fails", []string{"replay", "--gateway", gateway(t, []int32{20, 20, 60}), "--requests", "500", "--snippet", "port-forward", "example1-ab-testing"}, ExitFail, "0 passed, 1 failed, 0 inconclusive"},
 		{"unreachable gateway is bad input", []string{"replay", "--gateway", closed, "--requests", "5", "example1-ab-testing"}, ExitBadInput, "gateway unreachable"},
 		{"unknown scenario", []string{"replay", "no-such-scenario"}, ExitBadInput, "expected a folder or one of"},
 		{"unknown snippet", []string{"replay", "--gateway", closed, "--snippet", "nope", "example1-ab-testing"}, ExitBadInput, `no snippet "nope"`},
 		{"stepped scenario needs the embedded target", []string{"replay", "--gateway", closed, "canary-ramp"}, ExitBadInput, "only the embedded target"},
 		{"bad flag", []string{"replay", "--requests", "many"}, ExitBadInput, "invalid value"},
+		// A sequential test at its cap printed "verdict: FAIL" and exited 1.
+		{"sequential cap is inconclusive", []string{"replay", "--gateway", gateway(t, []int32{10, 10, 80}), "--sequential", "--requests", "300", "--snippet", "port-forward", "example1-ab-testing"}, ExitInconclusive, "0 passed, 0 failed, 1 inconclusive"},
+		{"embedded sequential cap is inconclusive", []string{"replay", "--sequential", "--requests", "500", "--snippet", "port-forward", "example2-llm"}, ExitInconclusive, "more requests would decide (an estimate"},
+		{"wrong split fails the sequential test", []string{"replay", "--gateway", gateway(t, []int32{20, 20, 60}), "--sequential", "--requests", "300", "example1-ab-testing"}, ExitFail, "0 passed, 2 failed, 0 inconclusive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,10 +42,19 @@ func TestVerifyCommand(t *testing.T) {
 		{"bad pair", "", []string{"verify", "--weights", "a10", "--counts", "a=1"}, ExitBadInput, ""},
 		{"both inputs", "", []string{"verify", "--file", counts, "--weights", "a=1"}, ExitBadInput, ""},
 		{"missing counts", "", []string{"verify", "--weights", "a=1"}, ExitBadInput, ""},
+		// Counts that sum past int64 panicked in Verify (v.N += n) before.
+		{"counts past int64", "", []string{"verify", "--weights", "a=1,b=1", "--counts", "a=9223372036854775807,b=9223372036854775807"}, ExitBadInput, ""},
+		{"file counts past int64", `{"categories":[{"name":"a","weight":1},{"name":"b","weight":1}],"counts":{"a":9223372036854775807,"b":1}}`, []string{"verify", "--file", "-"}, ExitBadInput, ""},
+		{"counts sum past the bound", "", []string{"verify", "--weights", "a=1,b=1", "--counts", "a=600000000000,b=600000000000"}, ExitBadInput, ""},
+		{"explicit alpha 0", "", []string{"verify", "--weights", "a=1,b=1", "--counts", "a=5,b=5", "--alpha", "0"}, ExitBadInput, ""},
+		{"delta out of range", "", []string{"verify", "--weights", "a=1,b=1", "--counts", "a=5,b=5", "--delta", "0.7"}, ExitBadInput, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, stderr, code := runSimCLI(t, tt.stdin, tt.args...)
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Fatalf("stderr holds a panic:\n%s", stderr)
+			}
 			if code != tt.code || !strings.Contains(out, tt.out) {
 				t.Errorf("exit %d (want %d), stdout:\n%s\nstderr:\n%s", code, tt.code, out, stderr)
 			}

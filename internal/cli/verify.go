@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -24,8 +25,11 @@ or the exact multinomial test when expected counts are below 5, with
 Bonferroni-corrected Wilson intervals per category. A weight-0 category that
 received responses, or responses in no category, fail the verdict. Prints the
 table, the false-failure rate (alpha) and the power against a shift of delta.
-Exit code: 0 pass, 1 fail, 2 bad input. The --file format is documented in
-package sim (the replayer writes it).`
+Counts are at most 10^12 responses in all. The --file format is documented in
+package sim (the replayer writes it); --json prints the verdict with its
+"outcome": "pass", "fail" or "inconclusive".
+
+` + exitCodesHelp
 
 const verifyExamples = `  splitproof verify --weights helloworld-v1=10,helloworld-v2=10,helloworld-v3=80 \
       --counts helloworld-v1=103,helloworld-v2=95,helloworld-v3=802
@@ -47,6 +51,21 @@ func runVerify(_ context.Context, env *Env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return BadInput(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	// 0 means "the file's value, else the default" only when the flag is
+	// absent: an explicit --alpha 0 is a mistake, not a request for it.
+	var flagErr error
+	fs.Visit(func(f *flag.Flag) {
+		switch {
+		case flagErr != nil:
+		case f.Name == "alpha" && !(*alpha > 0 && *alpha < 1):
+			flagErr = fmt.Errorf("--alpha %v: expected a false-failure rate strictly between 0 and 1, such as 0.001", *alpha)
+		case f.Name == "delta" && !(*delta > 0 && *delta <= 0.5):
+			flagErr = fmt.Errorf("--delta %v: expected a deviation of a share in (0, 0.5], such as 0.05", *delta)
+		}
+	})
+	if flagErr != nil {
+		return BadInput(flagErr)
 	}
 	var cf sim.CountsFile
 	switch {
@@ -90,10 +109,13 @@ func runVerify(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !v.Pass {
-		return Failed(fmt.Errorf("verdict: fail: %s", strings.Join(v.Failures, "; ")))
+	switch v.Outcome {
+	case sim.OutcomePass:
+		return nil
+	case sim.OutcomeInconclusive:
+		return Inconclusive(fmt.Errorf("verdict: inconclusive: %s", v.Inconclusive))
 	}
-	return nil
+	return Failed(fmt.Errorf("verdict: fail: %s", strings.Join(v.Failures, "; ")))
 }
 
 func countsFromFlags(weights, counts string) (sim.CountsFile, error) {

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/splitproof/splitproof/scenarios"
@@ -101,6 +103,12 @@ type Options struct {
 	Alpha, Delta float64
 	// PowerTarget for the computed request count (0: 0.9).
 	PowerTarget float64
+	// Timeout bounds each HTTP request of the native curl, from dialling to
+	// the end of the body (0: DefaultTimeout). A gateway that accepts and
+	// never answers then costs Timeout per request, recorded as curl's
+	// "Operation timed out", instead of hanging the replay. Real curl
+	// (SystemTools) keeps its own flags.
+	Timeout time.Duration
 	// SystemTools runs real curl and jq instead of the native ones.
 	SystemTools bool
 	// Progress receives a progress line on long runs; nil is quiet.
@@ -129,8 +137,11 @@ type Report struct {
 	// Sequential is set for sequential runs.
 	Sequential *sim.SequentialState `json:"sequential,omitempty"`
 	// Background counts the requests sent during a step's change (stepped scenarios).
-	Background int           `json:"background_requests,omitempty"`
-	Duration   time.Duration `json:"duration_ns"`
+	Background int `json:"background_requests,omitempty"`
+	// Interrupted is set when the caller's context ended the replay early:
+	// the verdict is then INCONCLUSIVE, never PASS.
+	Interrupted bool          `json:"interrupted,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
 }
 
 func (r *Report) label() string {
@@ -142,7 +153,10 @@ func (r *Report) label() string {
 }
 
 // Pass reports whether the split was verified.
-func (r *Report) Pass() bool { return r.Verdict.Pass }
+func (r *Report) Pass() bool { return r.Verdict.Outcome == sim.OutcomePass }
+
+// Outcome is the report's verdict: pass, fail or inconclusive.
+func (r *Report) Outcome() sim.Outcome { return r.Verdict.Outcome }
 
 // CountsFile is the report's counts in the format `splitproof verify --file` reads.
 func (r *Report) CountsFile() sim.CountsFile {
@@ -174,6 +188,15 @@ func mergeCategories(cs []scenarios.Category) []scenarios.Category {
 	}
 	return out
 }
+
+// DefaultTimeout is the per-request timeout of a replay: far above any
+// answer of the doc's backends (the fake provider streams in well under a
+// second), short enough that a hung gateway is reported within a minute.
+const DefaultTimeout = 30 * time.Second
+
+// ErrInterrupted marks a replay whose context ended before it made any
+// response; a replay interrupted later returns an INCONCLUSIVE report.
+var ErrInterrupted = errors.New("replay interrupted")
 
 // maxChunk is the most loop iterations one shell run is asked for.
 const maxChunk = 10_000
@@ -256,7 +279,14 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 	if err != nil {
 		return nil, err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
+	client := ep.Client()
+	client.Timeout = requestTimeout(opts)
+	// Count the requests written to the gateway, answered or not, so an
+	// interrupted replay can say what it did even before its first response
+	// arrived. A client trace on the run's context reaches every request
+	// curl makes (curl -k clones the transport, so wrapping it would not).
+	sent := &requestCounter{}
+	runCtx, cancel := context.WithCancel(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: sent.add}))
 	defer cancel()
 	prog := newProgress(opts.Progress, label, planned)
 	counts := map[string]int64{}
@@ -294,7 +324,7 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 		_, runErr = shell.Run(runCtx, snippet.Script, shell.Options{
 			Env:         ep.Env,
 			Iterations:  chunk,
-			Client:      ep.Client(),
+			Client:      client,
 			SystemTools: opts.SystemTools,
 			Classifier:  classifier,
 			Logger:      logger,
@@ -309,7 +339,18 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 	}
 	// On a terminal the last progress line has no newline yet.
 	prog.done(n, counts)
+	// The caller's context ending (SIGINT, SIGTERM) before the plan or the
+	// sequential test finished leaves a partial run: its counts are shown,
+	// but they decide nothing. runCtx alone ends when the sequential test
+	// decides, which is no interruption.
+	interrupted := ctx.Err() != nil && n < planned && (seq == nil || seq.State().Decision == sim.Continue)
 	if n == 0 {
+		if interrupted {
+			return nil, fmt.Errorf("%w: %s/%s: interrupted before any response (%d requests sent, none answered)", ErrInterrupted, s.Name, snippet.Name, sent.count())
+		}
+		if k := sent.count(); k > 0 {
+			return nil, fmt.Errorf("replay %s/%s: %d requests were sent but no iteration of the snippet's loop finished: %v", s.Name, snippet.Name, k, runErr)
+		}
 		return nil, fmt.Errorf("replay %s/%s: the snippet made no request", s.Name, snippet.Name)
 	}
 	if noResponse == n {
@@ -327,37 +368,66 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 	if seq != nil {
 		st := seq.State()
 		rep.Sequential = &st
+	}
+	switch {
+	case interrupted:
+		rep.Interrupted = true
+		// A weight-0 hit or an unexpected response fails whatever comes
+		// next; the fit itself says nothing on a run cut short (and
+		// stopping when it looks good would void alpha).
+		rep.Verdict.ClearRejection()
+		reason := fmt.Sprintf("interrupted after %d requests of %d planned: a partial run decides nothing", n, planned)
+		if seq != nil {
+			more, basis := sequentialEstimate(seq, int64(n))
+			rep.Verdict.MarkInconclusive(reason, more, basis)
+		} else {
+			basis := fmt.Sprintf("the rest of the %d requests asked for with --requests", planned)
+			if opts.Requests <= 0 {
+				basis = fmt.Sprintf("the rest of the planned %d, the sample size for power %g against a deviation of %g", planned, target, delta)
+			}
+			rep.Verdict.MarkInconclusive(reason, int64(planned-n), basis)
+		}
+	case seq != nil:
+		st := seq.State()
 		// The sequential test's own decision is the verdict of a sequential
 		// run: the fixed-n test above is reported for its table and
 		// intervals, but its alpha does not hold under optional stopping.
+		rep.Verdict.ClearRejection()
 		switch st.Decision {
 		case sim.Pass:
-			rep.Verdict.Pass = len(nonStatistical(rep.Verdict.Failures)) == 0
-			rep.Verdict.Failures = nonStatistical(rep.Verdict.Failures)
+			rep.Verdict.MarkPass()
 		case sim.Fail:
-			rep.Verdict.Pass = false
 			if len(rep.Verdict.Failures) == 0 {
-				rep.Verdict.Failures = append(rep.Verdict.Failures, "sequential test: "+st.Reason)
+				rep.Verdict.Reject("sequential test: " + st.Reason)
+			} else {
+				// A weight-0 or unexpected response ended the test; the
+				// failures above already say so.
+				rep.Verdict.AddFailure("sequential test: " + st.Reason)
 			}
 		default:
-			rep.Verdict.Pass = false
-			rep.Verdict.Failures = append(rep.Verdict.Failures, fmt.Sprintf("sequential test inconclusive after %d requests: raise --requests", n))
+			more, basis := sequentialEstimate(seq, int64(n))
+			rep.Verdict.MarkInconclusive(fmt.Sprintf("sequential test undecided after %d requests, its cap (--requests)", n), more, basis)
 		}
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
 }
 
-// nonStatistical drops the fixed-n goodness-of-fit failure, keeping the
-// failures no amount of data can explain (weight 0 hit, unexpected categories).
-func nonStatistical(fs []string) []string {
-	out := []string{}
-	for _, f := range fs {
-		if !strings.HasPrefix(f, "split differs from the weights") {
-			out = append(out, f)
-		}
+func requestTimeout(opts Options) time.Duration {
+	if opts.Timeout > 0 {
+		return opts.Timeout
 	}
-	return out
+	return DefaultTimeout
+}
+
+// sequentialEstimate says how many more requests would decide seq, after n,
+// and on what assumption.
+func sequentialEstimate(seq *sim.Sequential, n int64) (int64, string) {
+	total, d := seq.EstimateTotal()
+	if total <= n {
+		return 0, ""
+	}
+	return total - n, fmt.Sprintf("an estimate: if the shares observed so far held, the test would %s there; no sequential pass is possible before %d requests in all", d, seq.MinPassN())
 }
 
 func first(xs ...float64) float64 {
@@ -424,3 +494,10 @@ func sortedCounts(counts map[string]int64) string {
 	}
 	return b.String()
 }
+
+// requestCounter counts requests whose headers were written; the transport
+// calls add from its own goroutines.
+type requestCounter struct{ n atomic.Int64 }
+
+func (c *requestCounter) add()         { c.n.Add(1) }
+func (c *requestCounter) count() int64 { return c.n.Load() }

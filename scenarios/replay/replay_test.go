@@ -138,13 +138,17 @@ func TestReplayUnreachable(t *testing.T) {
 	}
 }
 
-// TestReportGolden pins the human, JSON and JUnit renderings of a passing and
-// a failing replay (deterministic: smooth fake gateway, duration zeroed).
+// TestReportGolden pins the human, JSON and JUnit renderings of a passing, a
+// failing and an inconclusive replay (a sequential test at its cap)
+// (deterministic: smooth fake gateway, duration zeroed).
 func TestReportGolden(t *testing.T) {
 	s := mustScenario(t, "example1-ab-testing")
 	var reports []*Report
-	for _, w := range [][]int32{{10, 10, 80}, {20, 20, 60}} {
-		rep, err := Run(context.Background(), s, fakeGateway(t, w), Options{Snippet: "port-forward", Requests: 500})
+	for _, tt := range []struct {
+		w          []int32
+		sequential bool
+	}{{[]int32{10, 10, 80}, false}, {[]int32{20, 20, 60}, false}, {[]int32{10, 10, 80}, true}} {
+		rep, err := Run(context.Background(), s, fakeGateway(t, tt.w), Options{Snippet: "port-forward", Requests: 500, Sequential: tt.sequential})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,10 +7,12 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/splitproof/splitproof/sim"
 )
 
 // WriteText writes a human report: what ran, the verdict table from sim,
-// and PASS or FAIL with the reasons.
+// and PASS, FAIL or INCONCLUSIVE with the reasons.
 func (r *Report) WriteText(w io.Writer) error {
 	title := r.Scenario
 	if r.Title != "" {
@@ -22,6 +24,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	mode := ""
 	if r.Sequential != nil {
 		mode = fmt.Sprintf(", sequential: %s", r.Sequential.Decision)
+	}
+	if r.Interrupted {
+		mode += ", interrupted"
 	}
 	if _, err := fmt.Fprintf(w, "%s\n  snippet %s against %s: %d requests in %s%s\n", title, r.Snippet, r.Target, r.Requests, r.Duration.Round(time.Millisecond), mode); err != nil {
 		return err
@@ -72,6 +77,7 @@ type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Time     float64      `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -80,6 +86,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
 	Time     float64     `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -89,6 +96,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      float64       `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -99,7 +107,10 @@ type junitFailure struct {
 }
 
 // WriteJUnit writes reports as JUnit XML: one suite per scenario, one case
-// per snippet, the verdict table as the case's output.
+// per snippet, the verdict table as the case's output. A FAIL is a
+// <failure type="SplitMismatch">; an INCONCLUSIVE verdict is an
+// <error type="Inconclusive">: the case could not decide, which is neither a
+// pass nor evidence of a wrong split (splitproof exits 3 for it).
 func WriteJUnit(w io.Writer, reports []*Report) error {
 	out := junitSuites{}
 	bySuite := map[string]int{}
@@ -117,7 +128,13 @@ func WriteJUnit(w io.Writer, reports []*Report) error {
 			name += " step " + r.Step
 		}
 		c := junitCase{Name: name + " @ " + r.Target, Classname: r.Scenario, Time: r.Duration.Seconds(), SystemOut: table.String()}
-		if !r.Pass() {
+		switch r.Outcome() {
+		case sim.OutcomePass:
+		case sim.OutcomeInconclusive:
+			c.Error = &junitFailure{Message: r.Verdict.Inconclusive, Type: "Inconclusive", Text: table.String()}
+			out.Suites[i].Errors++
+			out.Errors++
+		default:
 			c.Failure = &junitFailure{Message: strings.Join(r.Verdict.Failures, "; "), Type: "SplitMismatch", Text: table.String()}
 			out.Suites[i].Failures++
 			out.Failures++

@@ -72,11 +72,13 @@ func RunSteps(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, ap Appli
 		}
 		after := bg.snapshot()
 		if failed := after.failed - before.failed; failed > 0 {
-			rep.Verdict.Pass = false
-			rep.Verdict.Failures = append(rep.Verdict.Failures, fmt.Sprintf("%d of %d requests sent while the route changed to step %s failed (first: %s)", failed, after.total-before.total, st.Name, after.first))
+			rep.Verdict.AddFailure(fmt.Sprintf("%d of %d requests sent while the route changed to step %s failed (first: %s)", failed, after.total-before.total, st.Name, after.first))
 		}
 		rep.Background = after.total - before.total
 		reports = append(reports, rep)
+		if rep.Interrupted {
+			break // the later steps would only fail to apply
+		}
 	}
 	if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
 		return reports, fmt.Errorf("background traffic: %w", err)
@@ -106,6 +108,7 @@ func (b *background) snapshot() bgSnapshot {
 
 func (b *background) run(ctx context.Context, script string, ep *Endpoint, c *shell.Classifier, opts Options) {
 	client := ep.Client()
+	client.Timeout = requestTimeout(opts)
 	for ctx.Err() == nil {
 		_, err := shell.Run(ctx, script, shell.Options{
 			Env: ep.Env, Iterations: maxChunk, Client: client, SystemTools: opts.SystemTools, Classifier: c,
