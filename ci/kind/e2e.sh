@@ -27,7 +27,50 @@ source "$REPO_ROOT/ci/kind/common.sh"
 
 mode="${1:-all}"
 KUBECONFIG_FILE="$SPLITPROOF_CACHE/kubeconfig-$KIND_CLUSTER_NAME"
+LB_PIDFILE="$SPLITPROOF_CACHE/lb-$KIND_CLUSTER_NAME.pid"
+LB_LOG="$SPLITPROOF_CACHE/lb-$KIND_CLUSTER_NAME.log"
 T_START="$(date +%s)"
+
+# lb_pid prints the PID of the `splitproof kind lb` these scripts started for
+# the cluster, if it still runs (the command line is checked, so a stale
+# pidfile never names another process).
+lb_pid() {
+  [ -f "$LB_PIDFILE" ] || return 1
+  local pid; pid="$(cat "$LB_PIDFILE")"
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kind lb --name $KIND_CLUSTER_NAME " || return 1
+  echo "$pid"
+}
+
+# start_lb keeps the cluster's LoadBalancer Services served from this host
+# for as long as the cluster lives (the doc's $INGRESS_GW_ADDRESS answers on
+# a kept cluster too); the suites' own LoadBalancers stand by meanwhile.
+start_lb() {
+  if pid="$(lb_pid)"; then
+    echo "LoadBalancer already serving (pid $pid, log $LB_LOG)" >&2
+    return 0
+  fi
+  nohup bin/splitproof kind lb --name "$KIND_CLUSTER_NAME" --kubeconfig "$KUBECONFIG_FILE" \
+    >>"$LB_LOG" 2>&1 </dev/null &
+  echo $! >"$LB_PIDFILE"
+  echo "LoadBalancer serving (pid $!, log $LB_LOG)" >&2
+}
+
+# stop_lb ends it (it removes its routes first) and waits up to 30 s.
+stop_lb() {
+  local pid
+  if pid="$(lb_pid)"; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 30); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "the LoadBalancer (pid $pid) did not stop within 30s; see $LB_LOG" >&2
+      return 1
+    fi
+  fi
+  rm -f "$LB_PIDFILE"
+}
 
 finish() {
   local rc=$?
@@ -35,6 +78,7 @@ finish() {
   if [ "$mode" = all ] && [ "${KEEP_CLUSTER:-}" != 1 ]; then
     if [ -n "${CLUSTER_UP:-}" ]; then
       phase_start "delete cluster"
+      stop_lb || rc=1
       bin/splitproof kind delete --name "$KIND_CLUSTER_NAME" --kubeconfig "$KUBECONFIG_FILE" >/dev/null || rc=1
       phase_end
     fi
@@ -85,6 +129,7 @@ bring_up_cluster() {
   phase_start "cluster (create or reuse)"
   bin/splitproof kind create --reuse --name "$KIND_CLUSTER_NAME" --image "$NODE_IMAGE" --kubeconfig "$KUBECONFIG_FILE"
   CLUSTER_UP=1
+  start_lb
   phase_end
   phase_start "load workload images"
   bin/splitproof kind load --name "$KIND_CLUSTER_NAME" --kubeconfig "$KUBECONFIG_FILE" "${WORKLOAD_IMAGES[@]}"
@@ -125,6 +170,7 @@ case "$mode" in
   delete)
     phase_start "delete cluster"
     [ -x bin/splitproof ] || "$REPO_ROOT/ci/build.sh" >/dev/null
+    stop_lb
     if docker info >/dev/null 2>&1; then
       bin/splitproof kind delete --name "$KIND_CLUSTER_NAME" --kubeconfig "$KUBECONFIG_FILE"
     fi

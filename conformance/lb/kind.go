@@ -21,11 +21,11 @@ func KindNetwork() string {
 // StartKind runs a Controller for kind cluster `cluster` in the background,
 // until stop is called; stop waits for it to end and remove its routes.
 // Routes are changed with `ip` directly as root, else through `sudo -n`.
+// Instances share the cluster's Lease (KindElection): while another one
+// serves the cluster, this one stands by and takes over when it goes.
 func StartKind(kube kubernetes.Interface, cluster string, logger *slog.Logger) (stop func() error, err error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	opts, err := KindOptions(ctx, KindNetwork(), cluster)
+	opts, err := KindOptions(context.Background(), KindNetwork(), cluster)
 	if err != nil {
-		cancel()
 		return nil, fmt.Errorf("LoadBalancer for kind cluster %s: %w", cluster, err)
 	}
 	opts.Client, opts.Logger = kube, logger
@@ -34,13 +34,7 @@ func StartKind(kube kubernetes.Interface, cluster string, logger *slog.Logger) (
 	}
 	c, err := New(opts)
 	if err != nil {
-		cancel()
 		return nil, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	return func() error {
-		cancel()
-		return <-done
-	}, nil
+	return StartElected(kube, c, KindElection(cluster), logger)
 }

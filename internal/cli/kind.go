@@ -2,38 +2,49 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
 	"github.com/splitproof/splitproof/conformance/cluster"
+	"github.com/splitproof/splitproof/conformance/lb"
 )
 
 func kindCommand() Command {
-	return Command{Name: "kind", Short: "create, load images into or delete the kind cluster the e2e suites use", Run: runKind}
+	return Command{Name: "kind", Short: "create, load images into, serve LoadBalancers of or delete the kind cluster the e2e suites use", Run: runKind}
 }
 
-const kindSynopsis = `kind create|load|delete [flags] [IMAGE…]
+const kindSynopsis = `kind create|load|lb|delete [flags] [IMAGE…]
 
 Manages the kind cluster of the end-to-end suites with the kind library (no
 kind binary needed; docker must run):
   create   create the cluster from --image, or reuse it with --reuse
   load     copy local docker images into every node (skips ones already there)
+  lb       serve the cluster's LoadBalancer Services until stopped (SIGINT or
+           SIGTERM): each gets an address of the kind docker network, routed
+           from this host, so the doc's $INGRESS_GW_ADDRESS answers; needs
+           root or sudo -n for ip route. Instances share a Lease: a second one
+           (or a test suite's) stands by and takes over when the first goes
   delete   delete the cluster
 The offline node image comes from ci/kind/node-image.sh (make kind-images);
 see docs/kind.md.`
 
 const kindExamples = `  splitproof kind create --image "$(ci/kind/node-image.sh)" --kubeconfig /tmp/kc
   splitproof kind load curlimages/curl:7.83.1 docker.io/istio/tcp-echo-server:1.2
+  sudo splitproof kind lb --kubeconfig /tmp/kc &
   splitproof kind delete`
 
 func runKind(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "load" && args[0] != "delete") {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "load" && args[0] != "lb" && args[0] != "delete") {
 		fs := NewFlagSet(env, "kind", kindSynopsis, kindExamples)
 		if err := ParseFlags(fs, args); err != nil {
 			return err
 		}
-		return BadInput(fmt.Errorf("kind: want create, load or delete, got %q", args))
+		return BadInput(fmt.Errorf("kind: want create, load, lb or delete, got %q", args))
 	}
 	action := args[0]
 	fs := NewFlagSet(env, "kind "+action, kindSynopsis, kindExamples)
@@ -43,7 +54,7 @@ func runKind(ctx context.Context, env *Env, args []string) error {
 	if defaultKubeconfig == "" {
 		defaultKubeconfig = filepath.Join(os.TempDir(), "splitproof-kind-kubeconfig")
 	}
-	kubeconfig := fs.String("kubeconfig", defaultKubeconfig, "kubeconfig file to write (create) or clean (delete)")
+	kubeconfig := fs.String("kubeconfig", defaultKubeconfig, "kubeconfig file to write (create), read (lb) or clean (delete)")
 	reuse := fs.Bool("reuse", false, "create: reuse a running cluster of that name instead of failing")
 	if err := ParseFlags(fs, args[1:]); err != nil {
 		return err
@@ -72,6 +83,11 @@ func runKind(ctx context.Context, env *Env, args []string) error {
 		}
 		_, err = fmt.Fprintf(env.Stdout, "loaded %d images into %s\n", fs.NArg(), c.Name)
 		return err
+	case "lb":
+		if fs.NArg() > 0 {
+			return BadInput(fmt.Errorf("kind lb: unexpected arguments %q", fs.Args()))
+		}
+		return serveKindLB(ctx, env, *name, *kubeconfig)
 	default:
 		if fs.NArg() > 0 {
 			return BadInput(fmt.Errorf("kind delete: unexpected arguments %q", fs.Args()))
@@ -82,4 +98,30 @@ func runKind(ctx context.Context, env *Env, args []string) error {
 		_, err := fmt.Fprintf(env.Stdout, "cluster %s deleted\n", *name)
 		return err
 	}
+}
+
+// serveKindLB runs the cluster's LoadBalancer until ctx ends (the signal
+// Main turns into a cancellation), then removes its routes and hands the
+// Lease over.
+func serveKindLB(ctx context.Context, env *Env, name, kubeconfig string) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return BadInput(fmt.Errorf("kind lb: kubeconfig %s: %w", kubeconfig, err))
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return BadInput(fmt.Errorf("kind lb: kubeconfig %s: %w", kubeconfig, err))
+	}
+	stop, err := lb.StartKind(kube, name, env.Logger.With("component", "lb"))
+	if err != nil {
+		return Failed(err)
+	}
+	if _, err := fmt.Fprintf(env.Stdout, "serving the LoadBalancers of kind cluster %s until SIGINT or SIGTERM\n", name); err != nil {
+		return errors.Join(err, stop())
+	}
+	<-ctx.Done()
+	if err := stop(); err != nil {
+		return Failed(fmt.Errorf("kind lb: %w", err))
+	}
+	return nil
 }
