@@ -1,31 +1,30 @@
 #!/usr/bin/env bash
-# Regenerates the AgentgatewayBackend CRD from its Go type
-# (refproxy/apis/agentgateway/v1alpha1, kubebuilder markers) with the
-# controller-gen pinned in ci/tools/controller-gen.
+# Generates, from the Go type of AgentgatewayBackend
+# (refproxy/apis/agentgateway/v1alpha1, kubebuilder markers), with the
+# controller-gen pinned in ci/tools/controller-gen:
+#   - its deep copies, refproxy/apis/agentgateway/v1alpha1/zz_generated.deepcopy.go
+#   - its CRD, conformance/install/crds/agentgateway.dev_agentgatewaybackends.yaml,
+#     the one committed copy, embedded by conformance/install.
 #
-#   ci/generate.sh           write conformance/manifests/crds/
-#   ci/generate.sh --check   fail if the committed CRD differs from a fresh one
+#   ci/generate.sh          write both into the repository
+#   ci/generate.sh ROOT     write them under ROOT instead, at the same relative
+#                           paths: refproxy/controller's TestGeneratedUpToDate
+#                           does this and compares with the committed files
+#
+# SPLITPROOF_CONTROLLER_GEN names a controller-gen binary to use (the
+# integration tests get it from ci/integration.sh); otherwise the pinned one
+# is built (cached).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-crds="conformance/manifests/crds"
-controller_gen="$(bash ci/kind/tools.sh controller-gen | awk '$1 == "controller-gen" {print $2}')/controller-gen"
-
-generate() {
-  "$controller_gen" crd paths=./refproxy/apis/agentgateway/v1alpha1/... output:crd:artifacts:config="$1"
-}
-
-if [ "${1:-}" = "--check" ]; then
-  tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-  generate "$tmp"
-  stale=0
-  for f in "$tmp"/*.yaml; do
-    if ! diff -u "$crds/$(basename "$f")" "$f" >&2; then
-      echo "$crds/$(basename "$f") is stale: run make generate" >&2
-      stale=1
-    fi
-  done
-  exit "$stale"
+api="refproxy/apis/agentgateway/v1alpha1"
+crds="conformance/install/crds"
+root="${1:-.}"
+controller_gen="${SPLITPROOF_CONTROLLER_GEN:-}"
+if [ -z "$controller_gen" ]; then
+  controller_gen="$(bash ci/kind/tools.sh controller-gen | awk '$1 == "controller-gen" {print $2}')/controller-gen"
 fi
-mkdir -p "$crds"
-generate "$crds"
-log "wrote $crds"
+
+mkdir -p "$root/$api" "$root/$crds"
+"$controller_gen" object crd paths="./$api/..." \
+  output:object:dir="$root/$api" output:crd:artifacts:config="$root/$crds"
+log "wrote $root/$api/zz_generated.deepcopy.go and $root/$crds"

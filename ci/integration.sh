@@ -2,7 +2,8 @@
 # Integration tests that need a Kubernetes API server: a real etcd and
 # kube-apiserver, built from the Go module proxy by ci/kind/tools.sh (cached;
 # a cold build of kubernetes takes several minutes), run on loopback by
-# internal/apiservertest. No cluster, no kubelet, no image pulls.
+# controller-runtime's envtest (internal/kubetest), which never downloads its
+# binaries. No cluster, no kubelet, no image pulls.
 #
 #   ci/integration.sh [go test flags…]     e.g. ci/integration.sh -run TestExample1 -v
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -24,9 +24,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/splitproof/splitproof/internal/apiservertest"
+	"github.com/splitproof/splitproof/internal/kubetest"
 	"github.com/splitproof/splitproof/refproxy/controller"
 	"github.com/splitproof/splitproof/refproxy/provision"
 	"github.com/splitproof/splitproof/refproxy/proxy"
@@ -34,22 +35,22 @@ import (
 
 // TestAPIServer checks the manifests against a real kube-apiserver with
 // the embedded CRDs installed (one server for all subtests: start-up is the
-// slow part).
+// slow part). The server authorizes with RBAC, as a cluster does.
 func TestAPIServer(t *testing.T) {
-	srv := apiservertest.MustStart(t, apiservertest.Options{CRDs: []string{"crds"}})
+	env := kubetest.MustStart(t, "crds")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	kube := kubernetes.NewForConfigOrDie(srv.Config)
+	kube := kubernetes.NewForConfigOrDie(env.Config)
 	// Admission refuses objects in a namespace that does not exist, so the
 	// namespace is really created; everything else is only dry-run first.
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	live, err := NewApplier(srv.Config)
+	live, err := NewApplier(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dry, err := NewApplier(srv.Config)
+	dry, err := NewApplier(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +76,8 @@ func TestAPIServer(t *testing.T) {
 		})
 	}
 
-	t.Run("rbac", func(t *testing.T) { testRBAC(ctx, t, srv.Config, a) })
-	t.Run("rbac-provisioner", func(t *testing.T) { testProvisionerRBAC(ctx, t, srv.Config, a) })
+	t.Run("rbac", func(t *testing.T) { testRBAC(ctx, t, env, a) })
+	t.Run("rbac-provisioner", func(t *testing.T) { testProvisionerRBAC(ctx, t, env, a) })
 }
 
 type applier struct{ live, dry *Applier }
@@ -168,17 +169,20 @@ func allowed(rules []rbacv1.PolicyRule, rq request) bool {
 }
 
 // testRBAC installs the Doc profile for real, runs the controller as the
-// Deployment does (same Gateways and address Service) against the API
-// server, waits until it has written the status of the GatewayClass, both
-// Gateways and a route, and checks that every request it made is granted by
-// the ClusterRole. (The test server authorizes everything, so the check is
-// done here, rule by rule.)
-func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
+// Deployment does (same Gateways and address Service, and the identity of
+// its ServiceAccount, so the API server's RBAC decides every request)
+// against the API server, waits until it has written the status of the
+// GatewayClass, both Gateways and a route, and checks that every request it
+// made is granted by the ClusterRole. The rule-by-rule check names the
+// missing rule, where the server's refusal would only show as status that
+// never comes.
+func testRBAC(ctx context.Context, t *testing.T, env *envtest.Environment, a *applier) {
+	cfg := env.Config
 	objs := MustObjects(t, Doc)
 	var rules []rbacv1.PolicyRule
 	for _, o := range objs {
 		if o.GetKind() == "CustomResourceDefinition" || o.GroupVersionKind().Group == "admissionregistration.k8s.io" {
-			continue // installed by apiservertest
+			continue // installed by envtest
 		}
 		if err := a.apply(ctx, o, false); err != nil {
 			t.Fatal(err)
@@ -207,7 +211,7 @@ func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
 	}
 
 	rec := &recorder{seen: map[request]bool{}}
-	ccfg := rest.CopyConfig(cfg)
+	ccfg := MustServiceAccount(t, env, "refproxy")
 	ccfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { rec.next = rt; return rec })
 	p, err := proxy.New(proxy.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -278,6 +282,7 @@ func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
 			break
 		}
 		if time.Now().After(deadline) {
+			MustBeGranted(t, rec, rules, "controller")
 			t.Fatalf("controller did not write status: %v", pending)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -292,11 +297,13 @@ func testRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
 }
 
 // testProvisionerRBAC applies the Conformance profile, runs the provisioner
-// as its Deployment would through a request recorder, lets it create (and,
-// once the Gateway is deleted, delete) the proxy objects of a Gateway, and
-// checks every request against its ClusterRole and Role. The objects it
-// creates pass the real API server's validation on the way.
-func testProvisionerRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a *applier) {
+// as its Deployment would (its ServiceAccount's identity, through a request
+// recorder), lets it create (and, once the Gateway is deleted, delete) the
+// proxy objects of a Gateway, and checks every request against its
+// ClusterRole and Role. The objects it creates pass the real API server's
+// validation and RBAC on the way.
+func testProvisionerRBAC(ctx context.Context, t *testing.T, env *envtest.Environment, a *applier) {
+	cfg := env.Config
 	var rules []rbacv1.PolicyRule
 	for _, o := range MustObjects(t, Conformance) {
 		if o.GetKind() == "CustomResourceDefinition" || o.GroupVersionKind().Group == "admissionregistration.k8s.io" {
@@ -331,7 +338,7 @@ func testProvisionerRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a 
 	}
 
 	rec := &recorder{seen: map[request]bool{}}
-	ccfg := rest.CopyConfig(cfg)
+	ccfg := MustServiceAccount(t, env, "refproxy-provisioner")
 	ccfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { rec.next = rt; return rec })
 	p, err := provision.New(ccfg, provision.Options{
 		Config: provision.Config{Namespace: Namespace, Image: "splitproof/splitproof:dev", ServiceAccount: "refproxy"},
@@ -356,6 +363,7 @@ func testProvisionerRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a 
 		t.Helper()
 		for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(100 * time.Millisecond) {
 			if time.Now().After(deadline) {
+				MustBeGranted(t, rec, rules, "provisioner")
 				t.Fatalf("provisioner: %s did not happen within a minute", what)
 			}
 		}
@@ -380,6 +388,29 @@ func testProvisionerRBAC(ctx context.Context, t *testing.T, cfg *rest.Config, a 
 			t.Errorf("no %q request recorded", must)
 		}
 	}
+}
+
+// MustServiceAccount returns a client configuration that authenticates as
+// ServiceAccount name of Namespace: a user envtest provisions with the
+// username and groups the API server gives the account's tokens, so that
+// RBAC bindings to the ServiceAccount apply to it.
+func MustServiceAccount(t *testing.T, env *envtest.Environment, name string) *rest.Config {
+	t.Helper()
+	u, err := env.AddUser(envtest.User{
+		Name:   "system:serviceaccount:" + Namespace + ":" + name,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + Namespace},
+	}, &rest.Config{QPS: env.Config.QPS, Burst: env.Config.Burst}) // the admin's rate limits, not client-go's 5 QPS
+	if err != nil {
+		t.Fatalf("provision ServiceAccount %s/%s as an envtest user: %v", Namespace, name, err)
+	}
+	// No role of the manifests grants pods: a refusal proves the server
+	// really authorizes this identity instead of treating it as an admin.
+	cfg := u.Config()
+	_, err = kubernetes.NewForConfigOrDie(cfg).CoreV1().Pods(Namespace).List(context.Background(), metav1.ListOptions{})
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("ServiceAccount %s/%s listing pods: %v, want Forbidden", Namespace, name, err)
+	}
+	return cfg
 }
 
 // MustBeGranted fails the test for every request rec saw that rules do not

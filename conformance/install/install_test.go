@@ -12,8 +12,10 @@ import (
 	"github.com/splitproof/splitproof/refproxy/translate"
 )
 
-// TestCRDsMatchSources fails when crds/ is stale: run
-// `go run ./conformance/install/gen` from the repository root.
+// TestCRDsMatchSources fails when the Gateway API CRDs in crds/ are stale:
+// run `go run ./conformance/install/gen` from the repository root. (The
+// generated AgentgatewayBackend CRD there is refproxy/controller's
+// TestGeneratedUpToDate's.)
 func TestCRDsMatchSources(t *testing.T) {
 	if err := crdsync.Diff("../..", "crds"); err != nil {
 		t.Fatalf("crds/ is stale; run `go run ./conformance/install/gen`:\n%v", err)

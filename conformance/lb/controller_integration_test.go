@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/splitproof/splitproof/internal/apiservertest"
+	"github.com/splitproof/splitproof/internal/kubetest"
 )
 
 // TestControllerAPIServer runs the controller against a real kube-apiserver
@@ -21,10 +21,10 @@ import (
 // pass the server's validation, and a Service keeps its address when the
 // controller restarts.
 func TestControllerAPIServer(t *testing.T) {
-	srv := apiservertest.MustStart(t, apiservertest.Options{})
+	env := kubetest.MustStart(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	kube := kubernetes.NewForConfigOrDie(srv.Config)
+	kube := kubernetes.NewForConfigOrDie(env.Config)
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

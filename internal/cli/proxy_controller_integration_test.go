@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -17,12 +18,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/splitproof/splitproof/internal/apiservertest"
+	"github.com/splitproof/splitproof/internal/kubetest"
 	"github.com/splitproof/splitproof/refproxy/controller"
 	"github.com/splitproof/splitproof/refproxy/translate"
 )
@@ -38,25 +37,18 @@ var (
 // upstream is needed), the Gateway's status carries the address, and
 // cancelling the context drains and returns cleanly.
 func TestProxyControllerMode(t *testing.T) {
-	gwCRDs, err := apiservertest.GatewayAPICRDs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := apiservertest.MustStart(t, apiservertest.Options{CRDs: []string{gwCRDs, filepath.Join("..", "..", "conformance", "manifests", "crds")}})
+	plane := kubetest.MustStart(t, filepath.Join("..", "..", "conformance", "install", "crds"))
+	// envtest's kubeconfig: the admin user it provisioned, with a client
+	// certificate, as `splitproof proxy --kubeconfig` reads it from disk.
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["test"] = &clientcmdapi.Cluster{Server: srv.Config.Host, CertificateAuthorityData: srv.Config.CAData}
-	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: srv.Config.BearerToken}
-	kc.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "admin"}
-	kc.CurrentContext = "test"
-	if err := clientcmd.WriteToFile(*kc, kubeconfig); err != nil {
+	if err := os.WriteFile(kubeconfig, plane.KubeConfig, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	scheme, err := controller.NewScheme()
 	if err != nil {
 		t.Fatal(err)
 	}
-	kube, err := client.New(srv.Config, client.Options{Scheme: scheme})
+	kube, err := client.New(plane.Config, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}

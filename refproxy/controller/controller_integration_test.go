@@ -32,7 +32,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
-	"github.com/splitproof/splitproof/internal/apiservertest"
+	"github.com/splitproof/splitproof/internal/kubetest"
 	"github.com/splitproof/splitproof/refproxy/controller"
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/refproxy/proxy"
@@ -57,22 +57,25 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctrllog.SetLogger(logr.Discard())
-	gwCRDs, err := apiservertest.GatewayAPICRDs()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	t0 := time.Now()
-	srv, err := apiservertest.Start(context.Background(), apiservertest.Options{
-		CRDs: []string{gwCRDs, filepath.Join("..", "..", "conformance", "manifests", "crds")},
-	})
+	// conformance/install/crds holds the Gateway API CRDs of go.mod's
+	// version and the AgentgatewayBackend CRD: what a cluster gets.
+	env, err := kubetest.Environment(filepath.Join("..", "..", "conformance", "install", "crds"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer srv.Stop()
+	restConfig, err = env.Start()
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop etcd and kube-apiserver:", err)
+		}
+	}()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start etcd and kube-apiserver:", err)
+		return 1
+	}
 	fmt.Fprintf(os.Stderr, "etcd and kube-apiserver up with CRDs in %s\n", time.Since(t0).Round(time.Millisecond))
-	restConfig = srv.Config
 	scheme, err := controller.NewScheme()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/splitproof/splitproof/internal/apiservertest"
+	"github.com/splitproof/splitproof/internal/kubetest"
 	"github.com/splitproof/splitproof/refproxy/provision"
 	"github.com/splitproof/splitproof/refproxy/translate"
 )
@@ -37,18 +38,14 @@ func TestMain(m *testing.M) {
 // or skipped Gateways, the Service following listener changes, a deleted
 // object recreated, and both removed with their Gateway.
 func TestProvisioner(t *testing.T) {
-	gwCRDs, err := apiservertest.GatewayAPICRDs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := apiservertest.MustStart(t, apiservertest.Options{CRDs: []string{gwCRDs}})
+	env := kubetest.MustStart(t, filepath.Join("..", "..", "conformance", "install", "crds"))
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, gatewayv1.Install} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)
 		}
 	}
-	kube, err := client.New(srv.Config, client.Options{Scheme: scheme})
+	kube, err := client.New(env.Config, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +74,7 @@ func TestProvisioner(t *testing.T) {
 	newGateway("foreign", "other", 80)
 	newGateway("static", "splitproof", 80)
 
-	p, err := provision.New(srv.Config, provision.Options{
+	p, err := provision.New(env.Config, provision.Options{
 		Config:   provision.Config{Namespace: "proxies", Image: "splitproof/splitproof:dev", ServiceAccount: "refproxy"},
 		Skip:     []types.NamespacedName{{Namespace: "apps", Name: "static"}},
 		Debounce: 20 * time.Millisecond,

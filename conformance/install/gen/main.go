@@ -1,9 +1,10 @@
-// Command gen copies the CustomResourceDefinitions that conformance/install
-// embeds into conformance/install/crds: the Gateway API standard channel of
-// the sigs.k8s.io/gateway-api version in go.mod (from the module cache: an
-// embed pattern cannot reach another module) and the AgentgatewayBackend CRD
-// generated under conformance/manifests/crds. Run it from the repository root
-// after changing either:
+// Command gen copies the Gateway API CustomResourceDefinitions that
+// conformance/install embeds into conformance/install/crds: the standard
+// channel of the sigs.k8s.io/gateway-api version in go.mod, from the module
+// cache (an embed pattern cannot reach another module). The
+// AgentgatewayBackend CRD beside them is generated there by `make generate`
+// and left alone. Run it from the repository root after changing the
+// Gateway API version:
 //
 //	go run ./conformance/install/gen
 //

@@ -15,9 +15,11 @@ import (
 // version is the one go.mod requires.
 const GatewayAPIModule = "sigs.k8s.io/gateway-api"
 
-// AgentgatewayCRDs is the directory, relative to the repository root, of the
-// generated AgentgatewayBackend CRD.
-const AgentgatewayCRDs = "conformance/manifests/crds"
+// Prefix starts the name of every file crdsync copies (every file of the
+// Gateway API module's standard channel has it). Other *.yaml files in the
+// destination are not crdsync's: the AgentgatewayBackend CRD is generated
+// there directly by ci/generate.sh and checked by its own test.
+const Prefix = "gateway.networking.k8s.io_"
 
 // Source is one file to copy: Name in the destination, Path where it comes from.
 type Source struct {
@@ -26,7 +28,7 @@ type Source struct {
 
 // Sources lists the files to copy, sorted by Name: every *.yaml of the
 // Gateway API module's config/crd/standard (run from repository root root,
-// so that `go list` resolves the go.mod version) and of AgentgatewayCRDs.
+// so that `go list` resolves the go.mod version).
 func Sources(root string) ([]Source, error) {
 	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", GatewayAPIModule)
 	cmd.Dir = root
@@ -36,34 +38,31 @@ func Sources(root string) ([]Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locate %s in the module cache (go list -m in %s): %w: %s", GatewayAPIModule, root, err, strings.TrimSpace(stderr.String()))
 	}
-	dirs := []string{
-		filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard"),
-		filepath.Join(root, AgentgatewayCRDs),
+	dir := filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard")
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no *.yaml files in %s", dir)
 	}
 	var srcs []Source
-	for _, dir := range dirs {
-		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-		if err != nil {
-			return nil, err
+	for _, f := range files {
+		name := filepath.Base(f)
+		// Diff and Sync recognise their own files by the prefix; a source
+		// without it would be copied but never checked or removed.
+		if !strings.HasPrefix(name, Prefix) {
+			return nil, fmt.Errorf("%s: name does not start with %s", f, Prefix)
 		}
-		if len(files) == 0 {
-			return nil, fmt.Errorf("no *.yaml files in %s", dir)
-		}
-		for _, f := range files {
-			srcs = append(srcs, Source{Name: filepath.Base(f), Path: f})
-		}
+		srcs = append(srcs, Source{Name: name, Path: f})
 	}
 	slices.SortFunc(srcs, func(a, b Source) int { return strings.Compare(a.Name, b.Name) })
-	for i := 1; i < len(srcs); i++ {
-		if srcs[i].Name == srcs[i-1].Name {
-			return nil, fmt.Errorf("%s and %s have the same file name", srcs[i-1].Path, srcs[i].Path)
-		}
-	}
 	return srcs, nil
 }
 
-// Sync makes directory dst hold exactly the files of Sources: copies are
-// rewritten and other *.yaml files removed.
+// Sync makes the files of directory dst whose names start with Prefix
+// exactly those of Sources: copies are rewritten and other such files
+// removed. Files without the prefix are left alone.
 func Sync(root, dst string) error {
 	srcs, err := Sources(root)
 	if err != nil {
@@ -83,7 +82,7 @@ func Sync(root, dst string) error {
 		}
 		keep[s.Name] = true
 	}
-	old, err := filepath.Glob(filepath.Join(dst, "*.yaml"))
+	old, err := filepath.Glob(filepath.Join(dst, Prefix+"*.yaml"))
 	if err != nil {
 		return err
 	}
@@ -97,8 +96,9 @@ func Sync(root, dst string) error {
 	return nil
 }
 
-// Diff reports every way directory dst differs from Sources: missing,
-// different and extra files. Nil means up to date.
+// Diff reports every way the files of directory dst whose names start with
+// Prefix differ from Sources: missing, different and extra files. Nil means
+// up to date.
 func Diff(root, dst string) error {
 	srcs, err := Sources(root)
 	if err != nil {
@@ -122,7 +122,7 @@ func Diff(root, dst string) error {
 			errs = append(errs, fmt.Errorf("%s differs from %s", filepath.Join(dst, s.Name), s.Path))
 		}
 	}
-	have, err := filepath.Glob(filepath.Join(dst, "*.yaml"))
+	have, err := filepath.Glob(filepath.Join(dst, Prefix+"*.yaml"))
 	if err != nil {
 		return err
 	}

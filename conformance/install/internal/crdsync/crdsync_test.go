@@ -25,13 +25,22 @@ func TestSyncThenDiff(t *testing.T) {
 	if err := os.WriteFile(changed, []byte("# edited\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	extra := filepath.Join(dst, "extra.yaml")
+	extra := filepath.Join(dst, Prefix+"extra.yaml")
 	if err := os.WriteFile(extra, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A file without the prefix (the generated AgentgatewayBackend CRD, in
+	// the real directory) is neither reported nor removed.
+	generated := filepath.Join(dst, "agentgateway.dev_agentgatewaybackends.yaml")
+	if err := os.WriteFile(generated, []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	err := Diff(root, dst)
 	if err == nil || !strings.Contains(err.Error(), changed+" differs") || !strings.Contains(err.Error(), extra+" has no source") {
 		t.Fatalf("Diff after edits: %v", err)
+	}
+	if strings.Contains(err.Error(), generated) {
+		t.Fatalf("Diff reports a file that is not crdsync's: %v", err)
 	}
 	if err := Sync(root, dst); err != nil {
 		t.Fatal(err)
@@ -42,19 +51,24 @@ func TestSyncThenDiff(t *testing.T) {
 	if _, err := os.Stat(extra); !os.IsNotExist(err) {
 		t.Fatalf("Sync left %s: %v", extra, err)
 	}
+	if _, err := os.Stat(generated); err != nil {
+		t.Fatalf("Sync removed %s, which is not crdsync's: %v", generated, err)
+	}
 }
 
-func TestSourcesIncludeBoth(t *testing.T) {
+func TestSourcesAreGatewayAPIOnly(t *testing.T) {
 	srcs, err := Sources(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gw, agw bool
+	var gw bool
 	for _, s := range srcs {
 		gw = gw || s.Name == "gateway.networking.k8s.io_gateways.yaml"
-		agw = agw || s.Name == "agentgateway.dev_agentgatewaybackends.yaml"
+		if !strings.HasPrefix(s.Name, Prefix) {
+			t.Errorf("source %s is not a Gateway API file", s.Path)
+		}
 	}
-	if !gw || !agw {
-		t.Fatalf("sources %v lack the Gateway (%v) or AgentgatewayBackend (%v) CRD", srcs, gw, agw)
+	if !gw {
+		t.Fatalf("sources %v lack the Gateway CRD", srcs)
 	}
 }

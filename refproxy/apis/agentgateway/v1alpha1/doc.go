@@ -7,10 +7,14 @@
 // controller-runtime), its scheme registration (AddToScheme) and Validate,
 // the checks the cluster's schema would make that JSON decoding cannot.
 //
-// The kubebuilder markers on the types generate the CRD in
-// conformance/manifests/crds/ (`make generate`, ci/generate.sh); they
-// mirror Validate, and an integration test checks that the API server and
-// Validate accept the same objects.
+// The kubebuilder markers on the types generate, with the pinned
+// controller-gen (`make generate`, ci/generate.sh), the deep copies in
+// zz_generated.deepcopy.go and the CRD in conformance/install/crds/ (the
+// one committed copy, which conformance/install embeds). The validation
+// markers mirror Validate: an integration test checks that the API server
+// and Validate accept the same objects, and another that both generated
+// files are up to date.
 //
+// +kubebuilder:object:generate=true
 // +groupName=agentgateway.dev
 package v1alpha1
