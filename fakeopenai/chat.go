@@ -12,7 +12,11 @@ import (
 
 // Limits OpenAI applies to the shared generation parameters.
 const (
+	// maxChoices bounds n, and prompts × n for legacy completions.
 	maxChoices = 128
+	// maxCompletionTokens bounds max_tokens and max_completion_tokens: the
+	// largest completion any OpenAI model produces.
+	maxCompletionTokens = 128000
 	// tokensPerAttachment is what a non-text content part (an image, audio,
 	// a file) costs in the prompt: the price of a low-detail image.
 	tokensPerAttachment = 85
@@ -31,6 +35,75 @@ type chatRequest struct {
 	MaxCompletionTokens *int              `json:"max_completion_tokens"`
 	N                   *int              `json:"n"`
 	Seed                *int64            `json:"seed"`
+	Temperature         *float64          `json:"temperature"`
+	TopP                *float64          `json:"top_p"`
+	PresencePenalty     *float64          `json:"presence_penalty"`
+	FrequencyPenalty    *float64          `json:"frequency_penalty"`
+	Stop                json.RawMessage   `json:"stop"`
+	User                string            `json:"user"`
+	Logprobs            *bool             `json:"logprobs"`
+	TopLogprobs         *int              `json:"top_logprobs"`
+}
+
+func (r *chatRequest) sampling() sampling {
+	return sampling{r.Temperature, r.TopP, r.PresencePenalty, r.FrequencyPenalty, r.Stop}
+}
+
+// sampling holds the generation parameters the fake does not act on. Their
+// types are checked by decoding and their ranges here, as OpenAI checks
+// them, so that a client's mistake ("temperature": "hot", or 7) fails
+// against the fake as it would against the real API instead of passing
+// a test.
+type sampling struct {
+	temperature, topP, presencePenalty, frequencyPenalty *float64
+	stop                                                 json.RawMessage
+}
+
+// maxStopSequences is how many stop sequences OpenAI accepts.
+const maxStopSequences = 4
+
+func (sp sampling) check() *apiError {
+	for _, p := range []struct {
+		name     string
+		v        *float64
+		min, max float64
+	}{
+		{"temperature", sp.temperature, 0, 2},
+		{"top_p", sp.topP, 0, 1},
+		{"presence_penalty", sp.presencePenalty, -2, 2},
+		{"frequency_penalty", sp.frequencyPenalty, -2, 2},
+	} {
+		if p.v != nil && (*p.v < p.min || *p.v > p.max) {
+			return badRequest(p.name, "Invalid '%s': decimal out of range. Expected a value between %g and %g, but got %g instead.", p.name, p.min, p.max, *p.v)
+		}
+	}
+	trimmed := strings.TrimSpace(string(sp.stop))
+	if trimmed == "" || trimmed == "null" {
+		return nil
+	}
+	var one string
+	if json.Unmarshal(sp.stop, &one) == nil {
+		return nil
+	}
+	var many []string
+	if json.Unmarshal(sp.stop, &many) != nil {
+		return badRequest("stop", "Invalid type for 'stop': expected one of a string or an array of strings, but got %s instead.", jsonKindOf(trimmed))
+	}
+	if len(many) > maxStopSequences {
+		return badRequest("stop", "Invalid 'stop': array too long. Expected an array with maximum length %d, but got an array with length %d instead.", maxStopSequences, len(many))
+	}
+	return nil
+}
+
+// jsonKindOf names the JSON type of a trimmed, non-empty value.
+func jsonKindOf(trimmed string) string {
+	if trimmed[0] == '[' {
+		return "an array of other values"
+	}
+	if trimmed[0] == '"' {
+		return "a string"
+	}
+	return jsonKind(trimmed)
 }
 
 type chatMessage struct {
@@ -91,8 +164,22 @@ func (s *Server) chat(w *answer, r *http.Request, rec *Request) *apiError {
 	if err := g.options(req.N, req.StreamOptions, maxName, maxTokens); err != nil {
 		return err
 	}
+	if err := req.sampling().check(); err != nil {
+		return err
+	}
+	if req.TopLogprobs != nil {
+		if *req.TopLogprobs < 0 || *req.TopLogprobs > maxTopLogprobs {
+			return badRequest("top_logprobs", "Invalid 'top_logprobs': integer below minimum value or above maximum value. Expected a value between 0 and %d, but got %d instead.", maxTopLogprobs, *req.TopLogprobs)
+		}
+		if req.Logprobs == nil || !*req.Logprobs {
+			return badRequest("top_logprobs", "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.")
+		}
+	}
 	return s.generate(w, r, rec, g, start)
 }
+
+// maxTopLogprobs is OpenAI's limit on top_logprobs.
+const maxTopLogprobs = 20
 
 // options validates n, stream_options and a max-tokens parameter.
 func (g *generation) options(n *int, so *streamOptions, maxName string, maxTokens *int) *apiError {
@@ -113,7 +200,15 @@ func (g *generation) options(n *int, so *streamOptions, maxName string, maxToken
 		if *maxTokens < 1 {
 			return badRequest(maxName, "Invalid '%s': integer below minimum value. Expected a value >= 1, but got %d instead.", maxName, *maxTokens)
 		}
+		if *maxTokens > maxCompletionTokens {
+			return badRequest(maxName, "Invalid '%s': integer above maximum value. Expected a value <= %d, but got %d instead.", maxName, maxCompletionTokens, *maxTokens)
+		}
 		g.limit = *maxTokens
+	}
+	// Every prompt gets n choices: a legacy completion of 2,048 prompts
+	// with n=128 would be a quarter of a million answers in one response.
+	if total := len(g.prompts) * g.n; total > maxChoices {
+		return badRequest("n", "Invalid 'n': %d prompts with n=%d ask for %d choices; this server answers at most %d choices per request.", len(g.prompts), g.n, total, maxChoices)
 	}
 	return nil
 }
@@ -201,14 +296,30 @@ func jsonKind(trimmed string) string {
 }
 
 type completionRequest struct {
-	Model         string          `json:"model"`
-	Prompt        json.RawMessage `json:"prompt"`
-	Stream        bool            `json:"stream"`
-	StreamOptions *streamOptions  `json:"stream_options"`
-	MaxTokens     *int            `json:"max_tokens"`
-	N             *int            `json:"n"`
-	Seed          *int64          `json:"seed"`
+	Model            string          `json:"model"`
+	Prompt           json.RawMessage `json:"prompt"`
+	Stream           bool            `json:"stream"`
+	StreamOptions    *streamOptions  `json:"stream_options"`
+	MaxTokens        *int            `json:"max_tokens"`
+	N                *int            `json:"n"`
+	Seed             *int64          `json:"seed"`
+	Temperature      *float64        `json:"temperature"`
+	TopP             *float64        `json:"top_p"`
+	PresencePenalty  *float64        `json:"presence_penalty"`
+	FrequencyPenalty *float64        `json:"frequency_penalty"`
+	Stop             json.RawMessage `json:"stop"`
+	User             string          `json:"user"`
+	Echo             bool            `json:"echo"`
+	Suffix           *string         `json:"suffix"`
+	Logprobs         *int            `json:"logprobs"`
+	BestOf           *int            `json:"best_of"`
 }
+
+// maxLegacyLogprobs and maxBestOf are the legacy endpoint's limits.
+const (
+	maxLegacyLogprobs = 5
+	maxBestOf         = 20
+)
 
 // defaultCompletionMaxTokens is the legacy endpoint's default max_tokens.
 const defaultCompletionMaxTokens = 16
@@ -232,6 +343,16 @@ func (s *Server) completions(w *answer, r *http.Request, rec *Request) *apiError
 	g.prompts, g.promptTokens = prompts, tokens
 	if err := g.options(req.N, req.StreamOptions, "max_tokens", req.MaxTokens); err != nil {
 		return err
+	}
+	sp := sampling{req.Temperature, req.TopP, req.PresencePenalty, req.FrequencyPenalty, req.Stop}
+	if err := sp.check(); err != nil {
+		return err
+	}
+	if req.Logprobs != nil && (*req.Logprobs < 0 || *req.Logprobs > maxLegacyLogprobs) {
+		return badRequest("logprobs", "Invalid 'logprobs': integer below minimum value or above maximum value. Expected a value between 0 and %d, but got %d instead.", maxLegacyLogprobs, *req.Logprobs)
+	}
+	if req.BestOf != nil && (*req.BestOf < g.n || *req.BestOf > maxBestOf) {
+		return badRequest("best_of", "Invalid 'best_of': expected a value between n (%d) and %d, but got %d instead.", g.n, maxBestOf, *req.BestOf)
 	}
 	return s.generate(w, r, rec, g, start)
 }
@@ -286,9 +407,13 @@ func parseInputs(raw json.RawMessage, param string) ([]string, int, *apiError) {
 	return nil, 0, invalid()
 }
 
+// tokenKeyPrefix marks the canonical text of a token-id input, which no
+// ordinary text starts with.
+const tokenKeyPrefix = "\x02tokens"
+
 func tokenKey(ids []int64) string {
 	var b strings.Builder
-	b.WriteString("\x02tokens")
+	b.WriteString(tokenKeyPrefix)
 	for _, id := range ids {
 		b.WriteByte(' ')
 		b.WriteString(strconv.FormatInt(id, 10))

@@ -18,8 +18,12 @@ import (
 // Defaults applied by New to zero fields of Config.
 const (
 	DefaultMaxBodyBytes = 1 << 20 // 1 MiB
-	DefaultRetryAfter   = time.Second
-	DefaultRecordLimit  = 10000
+	// DefaultMaxEmbeddingValues bounds inputs × dimensions of one
+	// embeddings answer: 262,144 numbers, about 3 MB of JSON (170 inputs
+	// of text-embedding-3-small, 2,048 at 128 dimensions).
+	DefaultMaxEmbeddingValues = 1 << 18
+	DefaultRetryAfter         = time.Second
+	DefaultRecordLimit        = 10000
 	// DefaultRequestsPerMinute and DefaultTokensPerMinute are the limits the
 	// x-ratelimit-* headers report when no limit is configured.
 	DefaultRequestsPerMinute = 10000
@@ -63,6 +67,10 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies (413 beyond); 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxEmbeddingValues bounds the numbers one embeddings answer holds
+	// (inputs × dimensions; 400 on param input or dimensions beyond); 0
+	// means DefaultMaxEmbeddingValues.
+	MaxEmbeddingValues int64
 
 	// Registry receives the server's metrics; nil means a new registry,
 	// available from Server.Registry. Two servers cannot share a registry
@@ -93,6 +101,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBodyBytes < 0 {
 		return fmt.Errorf("max body bytes must not be negative, got %d", c.MaxBodyBytes)
+	}
+	if c.MaxEmbeddingValues < 0 {
+		return fmt.Errorf("max embedding values must not be negative, got %d", c.MaxEmbeddingValues)
 	}
 	if c.RequestsPerMinute < 0 || c.TokensPerMinute < 0 {
 		return errors.New("rate limits must not be negative")

@@ -22,6 +22,16 @@
 //     model it named, the snapshot it resolved to and whether its API key was
 //     valid, and counted in Prometheus metrics served at /metrics.
 //
+// A request cannot make the server do much more work than its size: bodies
+// are bounded (Config.MaxBodyBytes, and a minute to arrive), and so are
+// what they ask for — n and prompts × n at 128 choices, max_tokens at
+// 128,000, embedding inputs at OpenAI's 2,048, 8,192 tokens each and
+// 300,000 together, and an embeddings answer at Config.MaxEmbeddingValues
+// numbers (inputs × dimensions). Beyond a limit, and for a parameter of the
+// wrong type or out of range (temperature, top_p, penalties, stop, user,
+// logprobs, best_of and the rest it reads), the answer is OpenAI's 400
+// invalid_request_error naming the parameter in "param".
+//
 // The package never writes to stdout; it logs through the *slog.Logger given
 // to New. It knows nothing of Kubernetes or of the reference proxy.
 package fakeopenai

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -14,6 +15,7 @@ type embeddingRequest struct {
 	Input          json.RawMessage `json:"input"`
 	EncodingFormat string          `json:"encoding_format"`
 	Dimensions     *int            `json:"dimensions"`
+	User           string          `json:"user"`
 }
 
 type embeddingList struct {
@@ -34,8 +36,12 @@ type embeddingUsage struct {
 	TotalTokens  int `json:"total_tokens"`
 }
 
-// maxEmbeddingInputs is OpenAI's limit on inputs per request.
-const maxEmbeddingInputs = 2048
+// OpenAI's limits on one embeddings request.
+const (
+	maxEmbeddingInputs      = 2048
+	maxEmbeddingInputTokens = 8192   // per input
+	maxEmbeddingTokens      = 300000 // all inputs together
+)
 
 func (s *Server) embeddings(w *answer, r *http.Request, rec *Request) *apiError {
 	start := time.Now()
@@ -51,6 +57,14 @@ func (s *Server) embeddings(w *answer, r *http.Request, rec *Request) *apiError 
 	if err != nil {
 		return err
 	}
+	if tokens > maxEmbeddingTokens {
+		return badRequest("input", "Invalid 'input': the inputs hold %d tokens together; the maximum per request is %d.", tokens, maxEmbeddingTokens)
+	}
+	for i, in := range inputs {
+		if n := inputTokens(in); n > maxEmbeddingInputTokens {
+			return badRequest("input", "Invalid 'input[%d]': %d tokens, over this model's maximum input length of %d tokens.", i, n, maxEmbeddingInputTokens)
+		}
+	}
 	if len(inputs) > maxEmbeddingInputs {
 		return badRequest("input", "Invalid 'input': array too long. Expected an array with maximum length %d, but got an array with length %d instead.", maxEmbeddingInputs, len(inputs))
 	}
@@ -60,6 +74,17 @@ func (s *Server) embeddings(w *answer, r *http.Request, rec *Request) *apiError 
 			return badRequest("dimensions", "Invalid 'dimensions': expected a value between 1 and %d for %s, but got %d instead.", m.Dimensions, m.ID, *req.Dimensions)
 		}
 		dims = *req.Dimensions
+	}
+	// The answer is inputs × dimensions numbers, built in memory: 2,048
+	// one-letter inputs (10 KB) at 1,536 dimensions are 39 MB of JSON.
+	// OpenAI streams that from a fleet; a test double must not let one
+	// small request cost it hundreds of megabytes.
+	if values := int64(len(inputs)) * int64(dims); values > s.cfg.MaxEmbeddingValues {
+		param := "input"
+		if req.Dimensions != nil {
+			param = "dimensions"
+		}
+		return badRequest(param, "Invalid '%s': %d inputs of %d dimensions are %d numbers, over this server's limit of %d per request (Config.MaxEmbeddingValues, fakeopenai --max-embedding-values). Send fewer inputs or ask for fewer 'dimensions'.", param, len(inputs), dims, values, s.cfg.MaxEmbeddingValues)
 	}
 	switch req.EncodingFormat {
 	case "", "float", "base64":
@@ -98,4 +123,13 @@ func encodeBase64(v []float32) string {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
 	}
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// inputTokens counts one canonical input: token-id inputs (tokenKey) by
+// their ids, text by CountTokens.
+func inputTokens(in string) int {
+	if ids, ok := strings.CutPrefix(in, tokenKeyPrefix); ok {
+		return strings.Count(ids, " ")
+	}
+	return CountTokens(in)
 }

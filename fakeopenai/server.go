@@ -102,6 +102,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.MaxEmbeddingValues == 0 {
+		cfg.MaxEmbeddingValues = DefaultMaxEmbeddingValues
+	}
 	if cfg.RetryAfter == 0 {
 		cfg.RetryAfter = DefaultRetryAfter
 	}
@@ -324,13 +327,22 @@ func (s *Server) admit(hdr http.Header, now time.Time) *apiError {
 	return nil
 }
 
+// bodyReadTimeout bounds reading one request body, at most MaxBodyBytes.
+const bodyReadTimeout = time.Minute
+
 // readJSON reads a size-limited body into v, mapping failures to OpenAI's
 // 400 and 413 answers. Type errors name the offending field as param.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
 	if r.ContentLength > s.cfg.MaxBodyBytes {
 		return errTooLarge(s.cfg.MaxBodyBytes)
 	}
+	// The body is bounded in time as well as size: a client that stops
+	// sending mid-body would otherwise hold the connection for good. The
+	// deadline is lifted afterwards, since streamed answers last longer.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return errTooLarge(s.cfg.MaxBodyBytes)

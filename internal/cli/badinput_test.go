@@ -6,7 +6,7 @@ import (
 )
 
 // TestBadFlagValues checks that values once accepted or silently defaulted
-// (issue 17) are bad input (exit 2) with a message naming the flag and what
+// are bad input (exit 2) with a message naming the flag and what
 // it expects, and never a panic.
 func TestBadFlagValues(t *testing.T) {
 	tests := []struct {

@@ -77,6 +77,7 @@ func runFakeOpenAI(ctx context.Context, env *Env, args []string) error {
 	retryAfter := fs.Duration("retry-after", fakeopenai.DefaultRetryAfter, "Retry-After of injected 429s (whole seconds)")
 	rpm := fs.Int("rpm", 0, "enforce this many requests per minute (429 beyond); 0 only reports a nominal limit in x-ratelimit-* headers")
 	maxBody := fs.Int64("max-body-bytes", fakeopenai.DefaultMaxBodyBytes, "largest request body accepted (413 beyond)")
+	maxEmbed := fs.Int64("max-embedding-values", fakeopenai.DefaultMaxEmbeddingValues, "largest embeddings answer, in numbers (inputs × dimensions; 400 beyond)")
 	noMetrics := fs.Bool("no-metrics", false, "do not serve /metrics")
 	if err := ParseFlags(fs, args); err != nil {
 		return err
@@ -84,10 +85,16 @@ func runFakeOpenAI(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() > 0 {
 		return BadInput(fmt.Errorf("fakeopenai takes no arguments, got %q", fs.Args()))
 	}
+	if *maxBody < 1 {
+		return BadInput(fmt.Errorf("--max-body-bytes %d: expected a positive number of bytes", *maxBody))
+	}
+	if *maxEmbed < 1 {
+		return BadInput(fmt.Errorf("--max-embedding-values %d: expected a positive number", *maxEmbed))
+	}
 	cfg := fakeopenai.Config{
 		Seed: *seed, TTFT: *ttft, TokenDelay: *tokenDelay, Jitter: *jitter,
 		RetryAfter: *retryAfter, RequestsPerMinute: *rpm, MaxBodyBytes: *maxBody,
-		DisableMetricsEndpoint: *noMetrics,
+		MaxEmbeddingValues: *maxEmbed, DisableMetricsEndpoint: *noMetrics,
 	}
 	var err error
 	if cfg.Faults, err = fakeopenai.ParseFaultRates(*faultRate); err != nil {
@@ -112,7 +119,9 @@ func runFakeOpenAI(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return BadInput(fmt.Errorf("--listen: %w", err))
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	// No ReadTimeout: it would end streamed answers; the server bounds the
+	// time to read a body itself.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	if _, err := fmt.Fprintf(env.Stdout, "http://%s/v1\n", ln.Addr()); err != nil {

@@ -28,7 +28,7 @@ func proxyCommand() Command {
 const proxySynopsis = `proxy --config PATH [--config PATH...] [--pick-mode random|smooth] [--seed N]
        [--admin ADDR] [--all-zero-status 500|503] [--listen-address ADDR]
        [--port-map PORT=HOST:PORT...] [--drain-timeout D] [--poll-interval D]
-       [--max-manifest-bytes N]
+       [--max-manifest-bytes N] [--upstream-timeout D] [--request-body-timeout D]
        proxy --controller [--kubeconfig PATH] [--gateway NAMESPACE/NAME...]
        [--gateway-address ADDR... | --address-service NAMESPACE/NAME] [--leader-elect]
        [the listener, pick and admin flags above]
@@ -52,6 +52,15 @@ stays ready), and the metrics, the log, /debug/routes and /readyz?verbose
 show the refusal. SIGTERM or Ctrl-C ends a load in progress (at start-up
 too), makes /readyz fail, stops accepting connections and drains requests
 in flight for up to --drain-timeout.
+
+Timeouts: a backend that has the whole request and sends no response
+header for --upstream-timeout (default 5m) is answered 504, unless
+the rule has HTTPRoute timeouts of its own, which then decide alone; a
+client that pauses its upload for --request-body-timeout (default 1m)
+gets 408. A client that goes away mid-request is counted in
+refproxy_client_aborts_total (reason client_closed or client_timeout) and as
+status 499, never as a backend failure. 0 disables either timeout. They
+apply in file mode; controller mode uses the defaults.
 
 Controller mode (--controller, or --kubeconfig, or no --config inside a Pod)
 reads the same objects from a cluster instead: on any change the whole table
@@ -102,6 +111,8 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	poll := fs.Duration("poll-interval", filemode.DefaultPollInterval, "how often the config files are checked for changes; 0 disables watching (SIGHUP still reloads)")
 	ignoreUnknown := fs.Bool("ignore-unknown-kinds", false, "skip documents of kinds refproxy does not read (Deployments in a sample app) instead of failing")
 	maxBytes := fs.Int64("max-manifest-bytes", loader.DefaultMaxFileBytes, "size limit of one manifest file, in bytes; a larger file is refused (-1: no limit)")
+	upstreamTimeout := fs.Duration("upstream-timeout", proxy.DefaultUpstreamTimeout, "longest silence of a backend that has the whole request before its response header (504 beyond); rules with HTTPRoute timeouts use those instead; 0 disables")
+	bodyTimeout := fs.Duration("request-body-timeout", proxy.DefaultRequestBodyTimeout, "longest pause in a client's upload (408 beyond); 0 disables")
 	var ctl controllerFlags
 	ctl.register(fs)
 	if err := ParseFlags(fs, args); err != nil {
@@ -125,6 +136,12 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	}
 	if *allZero != 500 && *allZero != 503 {
 		return BadInput(fmt.Errorf("--all-zero-status %d: expected 500 or 503", *allZero))
+	}
+	if err := checkDurations(fs, *drain, *poll, *upstreamTimeout, *bodyTimeout); err != nil {
+		return BadInput(err)
+	}
+	if controllerMode && flagSet(fs, "upstream-timeout", "request-body-timeout") {
+		return BadInput(errors.New("--upstream-timeout and --request-body-timeout apply in file mode (--config); controller mode uses the defaults"))
 	}
 	if *maxBytes == 0 || *maxBytes < -1 {
 		return BadInput(fmt.Errorf("--max-manifest-bytes %d: expected a positive number of bytes, or -1 for no limit", *maxBytes))
@@ -156,7 +173,8 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	log.Info("refproxy starting", "pick_mode", m, "seed", *seed, "seed_from_flag", seedSet,
 		"all_zero_status", *allZero, "config", configs.String())
 
-	p, err := proxy.New(proxy.Options{Logger: log, AllZeroStatus: *allZero})
+	p, err := proxy.New(proxy.Options{Logger: log, AllZeroStatus: *allZero,
+		UpstreamTimeout: disabledIfZero(*upstreamTimeout), RequestBodyTimeout: disabledIfZero(*bodyTimeout)})
 	if err != nil {
 		return BadInput(err)
 	}
@@ -232,6 +250,52 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// minPollInterval is the shortest --poll-interval: every poll reads and
+// hashes every manifest, so a nanosecond interval would spin a core.
+const minPollInterval = 100 * time.Millisecond
+
+// checkDurations validates the duration flags: flag.Duration accepts any
+// value time.ParseDuration does, negative ones and "1ns" included.
+func checkDurations(fs *flag.FlagSet, drain, poll, upstream, body time.Duration) error {
+	if drain <= 0 {
+		return fmt.Errorf("--drain-timeout %s: expected a positive duration, e.g. 10s", drain)
+	}
+	if poll != 0 && poll < minPollInterval {
+		return fmt.Errorf("--poll-interval %s: expected 0 (no watching) or at least %s", poll, minPollInterval)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"upstream-timeout", upstream}, {"request-body-timeout", body}} {
+		if d.v < 0 {
+			return fmt.Errorf("--%s %s: expected a positive duration, or 0 to disable it", d.name, d.v)
+		}
+		if d.v > 0 && d.v < time.Millisecond {
+			return fmt.Errorf("--%s %s: expected at least 1ms, or 0 to disable it", d.name, d.v)
+		}
+	}
+	return nil
+}
+
+// flagSet reports whether any of names was given on the command line.
+func flagSet(fs *flag.FlagSet, names ...string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		for _, n := range names {
+			set = set || f.Name == n
+		}
+	})
+	return set
+}
+
+// disabledIfZero maps a flag's 0 ("disabled") to proxy.Options' negative.
+func disabledIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // stopGrace is how long, after SIGTERM, start-up or a reload may take to

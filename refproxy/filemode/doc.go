@@ -10,7 +10,17 @@
 // the last good table keeps serving, and the proxy stays ready: the failure
 // shows in its metrics, logs, status (/debug/routes) and readiness detail.
 // Ports that appear in a new table get a server before the swap; ports that
-// disappear are drained after it.
+// disappear are drained after it, and until then keep serving from the table
+// they were opened under (proxy.PortHandler.Retire), answering with
+// Connection: close, rather than 404 from a table without them.
+//
+// Compiler logs, once per load, what the translator reports but does not
+// refuse: routes no served Gateway accepts, backendRefs that do not resolve
+// (BackendNotFound, RefNotPermitted, a port the Service lacks: their share
+// is answered 500) and listeners with unresolved references. Load errors
+// about a Secret's data or stringData say what was expected and what kind
+// of value was found, never the value, since they reach the log, /readyz
+// and /debug/routes.
 //
 // Reloads run in Watch's goroutine, never in the caller's: RequestReload
 // (the SIGHUP handler's call) only leaves a request, so a signal loop stays

@@ -41,10 +41,11 @@ type Ports struct {
 }
 
 type server struct {
-	port int32
-	srv  *http.Server
-	ln   net.Listener
-	done chan struct{}
+	port    int32
+	handler *proxy.PortHandler
+	srv     *http.Server
+	ln      net.Listener
+	done    chan struct{}
 }
 
 // NewPorts checks opts and returns a Ports with no listener open.
@@ -92,6 +93,14 @@ func (p *Ports) Apply(t *route.Table) error {
 		}
 		opened = append(opened, p.newServer(pt.Port, ln))
 	}
+	// Ports about to disappear keep the table they were opened under while
+	// they drain: between the swap and the end of their drain, requests on
+	// their kept-alive connections would otherwise find no such port.
+	for port, s := range p.servers {
+		if t.Port(port) == nil {
+			s.handler.Retire()
+		}
+	}
 	if _, err := p.opts.Proxy.Install(t); err != nil {
 		for _, s := range opened {
 			_ = s.ln.Close()
@@ -119,13 +128,14 @@ func (p *Ports) Apply(t *route.Table) error {
 }
 
 func (p *Ports) newServer(port int32, ln net.Listener) *server {
+	h := p.opts.Proxy.NewPortHandler(port)
 	srv := &http.Server{
-		Handler:  p.opts.Proxy.Handler(port),
+		Handler:  h,
 		ErrorLog: slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelWarn),
 	}
 	proxy.ServerTimeouts(srv)
 	proxy.ServerProtocols(srv)
-	return &server{port: port, srv: srv, ln: newProtoListener(ln, port, p.opts.Proxy, &p.certs), done: make(chan struct{})}
+	return &server{port: port, handler: h, srv: srv, ln: newProtoListener(ln, port, p.opts.Proxy, &p.certs), done: make(chan struct{})}
 }
 
 func (p *Ports) serve(s *server) {

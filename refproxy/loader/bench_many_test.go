@@ -19,7 +19,7 @@ func manyDocuments(n int) []byte {
 
 // BenchmarkDecodeManyDocuments measures one file of many small documents:
 // the cost per document must not grow with the document's position in the
-// file. 445,000 documents is the 50 MB file of issue 17; it is skipped under
+// file. 445,000 documents is a 50 MB file; it is skipped under
 // -short.
 func BenchmarkDecodeManyDocuments(b *testing.B) {
 	for _, n := range []int{1_000, 16_000, 445_000} {

@@ -30,7 +30,7 @@ func newAIForwarder(p *Proxy) *aiForwarder {
 	a := &aiForwarder{p: p}
 	a.rp = &httputil.ReverseProxy{
 		Rewrite:        a.rewrite,
-		Transport:      p.transport,
+		Transport:      backendTransport{def: p.transport, h2c: p.transport}, // for the silence timer; AI providers speak HTTP/1.1 or h2 over TLS
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
 		ErrorLog:       p.rp.ErrorLog,
@@ -50,6 +50,10 @@ func (a *aiForwarder) serve(w http.ResponseWriter, r *http.Request, st *reqState
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			openAIError(w, http.StatusRequestEntityTooLarge, "request body exceeds "+strconv.Itoa(maxAIBody)+" bytes")
+			return
+		}
+		if reason, aborted := st.body.failure(); aborted {
+			a.p.clientAbort(w, r, st.backend.Name, reason, err)
 			return
 		}
 		openAIError(w, http.StatusBadRequest, "cannot read request body: "+err.Error())

@@ -20,10 +20,15 @@ type backendTransport struct {
 var _ http.RoundTripper = backendTransport{}
 
 func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if st, ok := r.Context().Value(stateKey{}).(*reqState); ok && st.backend != nil && st.backend.AppProtocol == AppProtocolH2C {
-		return t.h2c.RoundTrip(r)
+	st, _ := r.Context().Value(stateKey{}).(*reqState)
+	rt := t.def
+	if st != nil && st.backend != nil && st.backend.AppProtocol == AppProtocolH2C {
+		rt = t.h2c
 	}
-	return t.def.RoundTrip(r)
+	if st != nil && st.silence != nil {
+		return st.silence.roundTrip(rt, r, st)
+	}
+	return rt.RoundTrip(r)
 }
 
 // newH2CTransport is NewTransport speaking only unencrypted HTTP/2.

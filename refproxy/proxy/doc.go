@@ -28,7 +28,18 @@
 //   - a Service with no ready endpoints: 503;
 //   - every weight zero: Options.AllZeroStatus (500 by default, as agentgateway
 //     answers; 503 is the other documented choice, as Kuma answers);
-//   - upstream connection failure: 502; upstream timeout: 504.
+//   - upstream connection failure: 502; upstream timeout: 504, also when a
+//     backend has the whole request and sends no response header within
+//     Options.UpstreamTimeout (default 5 minutes; rules with HTTPRoute
+//     timeouts use theirs instead);
+//   - a client pausing its upload longer than Options.RequestBodyTimeout
+//     (default 1 minute, per pause): 408.
+//
+// A client that goes away (upload cut, connection closed) or stalls is not
+// the backend's failure: it is counted in MetricClientAborts (reason
+// client_closed or client_timeout) and in MetricRequests with code 499 (or
+// 408), and logged at info level, rate-limited like upstream failures,
+// never in MetricUpstreamFailures.
 //
 // RequestMirror filters copy a rule's requests, after its filters and
 // before the weighted pick, to their Services in the background; a mirror's

@@ -20,6 +20,7 @@ const (
 	MetricLastReloadOK     = "refproxy_config_last_reload_successful"
 	MetricDraining         = "refproxy_draining"
 	MetricUpstreamFailures = "refproxy_upstream_failures_total"
+	MetricClientAborts     = "refproxy_client_aborts_total"
 )
 
 // metrics are the proxy's Prometheus series. Labels: route is the HTTPRoute
@@ -36,6 +37,9 @@ type metrics struct {
 	// upstreamFailures counts every failed upstream round trip, logged or
 	// not: the log is rate-limited, the metric is not.
 	upstreamFailures *prometheus.CounterVec
+	// clientAborts counts requests the client gave up on mid-way, which
+	// are not the backend's failures.
+	clientAborts *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -73,12 +77,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: MetricUpstreamFailures,
 			Help: "Failed upstream round trips (connect errors, timeouts, broken answers), by backendRef and status answered.",
 		}, []string{"backend", "code"}),
+		clientAborts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricClientAborts,
+			Help: "Requests the client gave up on (upload cut or stalled, connection closed), by backendRef and reason (client_closed, client_timeout).",
+		}, []string{"backend", "reason"}),
 	}
 	// Both results exist from the start so that rate() and alerts see zeros.
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
 	for _, c := range []prometheus.Collector{
-		m.requests, m.picks, m.upstreamTime, m.generation, m.reloads, m.lastReloadOK, m.draining, m.upstreamFailures,
+		m.requests, m.picks, m.upstreamTime, m.generation, m.reloads, m.lastReloadOK, m.draining, m.upstreamFailures, m.clientAborts,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

@@ -37,6 +37,14 @@ type Options struct {
 	// failed upstream requests to one backendRef: DefaultFailureLogInterval
 	// when zero, every failure when negative.
 	FailureLogInterval time.Duration
+	// RequestBodyTimeout bounds each pause in a client's upload (408
+	// beyond): DefaultRequestBodyTimeout when zero, none when negative.
+	RequestBodyTimeout time.Duration
+	// UpstreamTimeout bounds how long a backend may stay silent, with the
+	// upload done and no response header sent (504 beyond), for rules
+	// without HTTPRoute timeouts of their own: DefaultUpstreamTimeout when
+	// zero, none when negative.
+	UpstreamTimeout time.Duration
 }
 
 // Proxy serves every listener port from the current routing table.
@@ -47,9 +55,12 @@ type Proxy struct {
 	registry      *prometheus.Registry
 	metrics       *metrics
 	failures      *failureLog
-	rp            *httputil.ReverseProxy
-	ai            *aiForwarder
-	mirrors       *mirrorer
+	bodyTimeout   time.Duration
+	// upstreamTimeout is Options.UpstreamTimeout; <= 0 means none.
+	upstreamTimeout time.Duration
+	rp              *httputil.ReverseProxy
+	ai              *aiForwarder
+	mirrors         *mirrorer
 	// h2c carries requests to Service ports of appProtocol kubernetes.io/h2c.
 	h2c *http.Transport
 
@@ -124,18 +135,26 @@ func New(opts Options) (*Proxy, error) {
 	if opts.FailureLogInterval == 0 {
 		opts.FailureLogInterval = DefaultFailureLogInterval
 	}
+	if opts.RequestBodyTimeout == 0 {
+		opts.RequestBodyTimeout = DefaultRequestBodyTimeout
+	}
+	if opts.UpstreamTimeout == 0 {
+		opts.UpstreamTimeout = DefaultUpstreamTimeout
+	}
 	m, err := newMetrics(opts.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("register proxy metrics: %w", err)
 	}
 	p := &Proxy{
-		logger:        opts.Logger,
-		allZeroStatus: opts.AllZeroStatus,
-		transport:     opts.Transport,
-		registry:      opts.Registry,
-		metrics:       m,
-		failures:      newFailureLog(opts.FailureLogInterval),
-		h2c:           newH2CTransport(),
+		logger:          opts.Logger,
+		allZeroStatus:   opts.AllZeroStatus,
+		transport:       opts.Transport,
+		registry:        opts.Registry,
+		metrics:         m,
+		failures:        newFailureLog(opts.FailureLogInterval),
+		bodyTimeout:     opts.RequestBodyTimeout,
+		upstreamTimeout: opts.UpstreamTimeout,
+		h2c:             newH2CTransport(),
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
@@ -250,7 +269,11 @@ func (p *Proxy) Drain() {
 
 // Handler returns the handler for listener port port. Every request reads the
 // table current at its start.
-func (p *Proxy) Handler(port int32) http.Handler { return &portHandler{p: p, port: port} }
+func (p *Proxy) Handler(port int32) http.Handler { return p.NewPortHandler(port) }
+
+// NewPortHandler is Handler with the concrete type, for listener layers
+// that retire a port (PortHandler.Retire) when a reload removes it.
+func (p *Proxy) NewPortHandler(port int32) *PortHandler { return &PortHandler{p: p, port: port} }
 
 // CloseIdleConnections closes idle upstream connections (at shutdown).
 func (p *Proxy) CloseIdleConnections() {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,12 +21,28 @@ import (
 	"github.com/splitproof/splitproof/refproxy/route"
 )
 
-var _ http.Handler = (*portHandler)(nil)
+var _ http.Handler = (*PortHandler)(nil)
 
-// portHandler serves one listener port.
-type portHandler struct {
+// PortHandler serves one listener port from the current table, or, once
+// retired, from the last table that had the port.
+type PortHandler struct {
 	p    *Proxy
 	port int32
+	// pinned is set by Retire: the port is no longer in the current table
+	// but its server still drains connections opened before the reload.
+	pinned atomic.Pointer[route.Table]
+}
+
+// Retire pins the table being served now, which must still have the
+// handler's port, for the rest of the handler's life. Call it before
+// installing a table without the port: requests that arrive on the port's
+// kept-alive connections while it drains are then served by the
+// configuration they were opened under, not answered 404 by one in which
+// their port does not exist, and told to close their connection.
+func (h *PortHandler) Retire() {
+	if t := h.p.Table(); t != nil && t.Port(h.port) != nil {
+		h.pinned.CompareAndSwap(nil, t)
+	}
 }
 
 // reqState travels with a forwarded request (in its context) from ServeHTTP
@@ -36,16 +53,49 @@ type reqState struct {
 	endpoint string
 	plan     plan
 	start    time.Time
+	// body is the client's request body as forwarded (nil without one);
+	// silence bounds the backend's time to answer; cancel releases the
+	// round trip's context once the request is over.
+	body    *clientBody
+	silence *silenceTimer
+	cancel  func()
+}
+
+// forward sends r to st's backend through next, with the client's body
+// watched and the backend's silence bounded.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, st *reqState, next http.Handler) {
+	// A rule with HTTPRoute timeouts of its own (even "0s", none) is bound
+	// by them alone, as the spec has it.
+	if t := st.entry.Rule.Timeouts; p.upstreamTimeout > 0 && (t == nil || t.Request == nil && t.BackendRequest == nil) {
+		st.silence = &silenceTimer{d: p.upstreamTimeout}
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		st.body = newClientBody(w, r, p.bodyTimeout, st.silence.restart)
+		r.Body = st.body
+	}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	if st.cancel != nil {
+		st.cancel()
+	}
 }
 
 type stateKey struct{}
 
-func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *PortHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.p
 	rw := &statusWriter{ResponseWriter: w}
 	var entry *route.Entry
-	if t := p.state.Load(); t != nil && t.Table != nil {
-		if pt := t.Table.Port(h.port); pt != nil {
+	tbl := h.pinned.Load()
+	if tbl != nil {
+		if r.ProtoMajor == 1 {
+			// HTTP/1 clients reconnect, and so reach the new configuration.
+			rw.Header().Set("Connection", "close")
+		}
+	} else if t := p.state.Load(); t != nil {
+		tbl = t.Table
+	}
+	if tbl != nil {
+		if pt := tbl.Port(h.port); pt != nil {
 			if r.TLS != nil && pt.Misdirected(r.TLS.ServerName, route.HostOnly(r.Host)) {
 				p.local(rw, http.StatusMisdirectedRequest, "the connection was set up for another listener's hostname")
 				h.finish(rw, r, nil, nil, "misdirected")
@@ -126,7 +176,7 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.local(rw, http.StatusInternalServerError, "backendRef "+b.Name+" is invalid: "+b.Reason)
 	case route.KindAI:
 		st := &reqState{entry: entry, backend: b, plan: pl, start: time.Now()}
-		p.ai.serve(rw, r, st)
+		p.forward(rw, r, st, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.ai.serve(w, r, st) }))
 	case route.KindService:
 		ep := b.NextEndpoint()
 		if ep == "" {
@@ -134,7 +184,7 @@ func (h *portHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		st := &reqState{entry: entry, backend: b, endpoint: ep, plan: pl, start: time.Now()}
-		p.rp.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+		p.forward(rw, r, st, p.rp)
 	default:
 		p.local(rw, http.StatusInternalServerError, "backendRef "+b.Name+" has unknown kind "+string(b.Kind))
 	}
@@ -166,20 +216,24 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	return nil
 }
 
-// errorHandler maps a failed upstream round trip to 502 or 504.
+// errorHandler maps a failed upstream round trip to 502 or 504, unless the
+// client is to blame: an upload that broke off or stalled, or a client that
+// went away, is counted as a client abort (499, or 408 for a stalled
+// upload), never as the backend's failure.
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg := upstreamError(r.Context(), err)
-	if code == 0 {
-		// The client went away; nobody reads the answer. 499 is what nginx
-		// logs for this and keeps such requests apart in the metrics.
-		if sw, ok := w.(*statusWriter); ok {
-			sw.status, sw.wrote = 499, true
-		}
-		return
-	}
 	var backend, endpoint string
+	var body *clientBody
 	if st, ok := r.Context().Value(stateKey{}).(*reqState); ok {
-		backend, endpoint = st.backend.Name, st.endpoint
+		backend, endpoint, body = st.backend.Name, st.endpoint, st.body
+	}
+	reason, clientFault := body.failure()
+	code, msg := upstreamError(r.Context(), err)
+	if !clientFault && code == 0 {
+		reason, clientFault = ClientClosed, true
+	}
+	if clientFault {
+		p.clientAbort(w, r, backend, reason, err)
+		return
 	}
 	p.metrics.upstreamFailures.WithLabelValues(backend, codeLabel(code)).Inc()
 	if p.logger.Enabled(r.Context(), slog.LevelWarn) {
@@ -189,6 +243,29 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 		}
 	}
 	p.local(w, code, msg)
+}
+
+// clientAbort records a request its client gave up on. A client that went
+// away reads no answer; 499 (nginx's code for this) keeps it apart in the
+// request metric. A client that stalled may still be listening: it gets 408.
+// Aborts are normal on the internet, so the log line is informational and
+// rate-limited like upstream failures.
+func (p *Proxy) clientAbort(w http.ResponseWriter, r *http.Request, backend, reason string, err error) {
+	p.metrics.clientAborts.WithLabelValues(backend, reason).Inc()
+	if p.logger.Enabled(r.Context(), slog.LevelInfo) {
+		if ok, suppressed := p.failures.allow("client abort: " + backend); ok {
+			p.logger.Info("client aborted the request", "backend", backend, "reason", reason, "error", err,
+				"not_logged_since_last", suppressed)
+		}
+	}
+	if reason == ClientTimeout {
+		w.Header().Set("Connection", "close")
+		p.local(w, http.StatusRequestTimeout, "request body not received in time")
+		return
+	}
+	if sw, ok := w.(*statusWriter); ok {
+		sw.status, sw.wrote = StatusClientClosed, true
+	}
 }
 
 // upstreamError classifies err; code 0 means the client cancelled.
@@ -228,7 +305,7 @@ func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request, port int32, e *
 // debug logs one request line; it costs one Enabled call when debug is off.
 // finish records the answer rw carries: the request metric and, at debug
 // level, one log line.
-func (h *portHandler) finish(rw *statusWriter, r *http.Request, e *route.Entry, b *route.Backend, note string) {
+func (h *PortHandler) finish(rw *statusWriter, r *http.Request, e *route.Entry, b *route.Backend, note string) {
 	h.p.metrics.request(e, b, rw.code())
 	h.p.debug(r, h.port, e, b, rw.code(), note)
 }
