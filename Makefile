@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
-.PHONY: help ci build test demo bench fuzz e2e lint kind-images kind-cluster kind-delete generate integration conformance
+.PHONY: help ci build test demo bench fuzz soak e2e lint kind-images kind-cluster kind-delete generate integration conformance
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ bench: ## run the Go benchmarks and write bench.txt
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	@ci/fuzz.sh
+
+soak: ## refproxy under load for SOAK_DURATION (10m): reloads every second, a backend killed every 30s
+	@ci/soak.sh
 
 generate: ## regenerate the AgentgatewayBackend CRD from its Go type (controller-gen)
 	@ci/generate.sh
