@@ -2,11 +2,15 @@ package filemode_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/splitproof/splitproof/refproxy/admin"
 	"github.com/splitproof/splitproof/refproxy/filemode"
 	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/translate"
@@ -90,5 +94,46 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDebugRoutesShowRouteStatus: a route whose backend does not resolve
+// serves its share as 500s; /debug/routes says which route, which parent and
+// why, as a cluster would in the route's status.
+func TestDebugRoutesShowRouteStatus(t *testing.T) {
+	a := newBackend(t, "a")
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	MustWrite(t, path, config([]int{80}, "missing", a))
+	r, p := MustRunner(t, path, -1)
+	adm := httptest.NewServer(admin.Handler(p))
+	t.Cleanup(adm.Close)
+
+	if code, _ := MustGet(t, url(r, 80)); code != http.StatusInternalServerError {
+		t.Fatalf("request to a route with an unresolved backend: %d, want 500", code)
+	}
+	_, body := MustGet(t, adm.URL+"/debug/routes")
+	var view struct {
+		Table struct {
+			Routes []struct {
+				Route        string                                   `json:"route"`
+				Parent       string                                   `json:"parent"`
+				Accepted     struct{ Status, Reason, Message string } `json:"accepted"`
+				ResolvedRefs struct{ Status, Reason, Message string } `json:"resolved_refs"`
+			} `json:"routes"`
+		} `json:"table"`
+	}
+	if err := json.Unmarshal([]byte(body), &view); err != nil {
+		t.Fatalf("/debug/routes: %v\n%s", err, body)
+	}
+	rs := view.Table.Routes
+	if len(rs) != 1 {
+		t.Fatalf("/debug/routes has %d route statuses, want 1:\n%s", len(rs), body)
+	}
+	got := rs[0]
+	if got.Route != "default/r" || got.Parent != "default/gw" || got.Accepted.Status != "True" {
+		t.Errorf("route status %+v, want default/r accepted by default/gw", got)
+	}
+	if got.ResolvedRefs.Status != "False" || got.ResolvedRefs.Reason != "BackendNotFound" || !strings.Contains(got.ResolvedRefs.Message, "missing") {
+		t.Errorf("resolved_refs %+v, want False BackendNotFound naming the missing Service", got.ResolvedRefs)
 	}
 }

@@ -19,6 +19,29 @@ import (
 type Table struct {
 	// Ports holds one entry per listener port, sorted by port.
 	Ports []*Port `json:"ports"`
+	// Routes says, per HTTPRoute and parent, what the translator decided:
+	// the spec's Accepted and ResolvedRefs conditions. Matching never reads
+	// it; /debug/routes shows it, so a route that serves nothing (or 500s
+	// for a backend) says why without a cluster to hold its status.
+	Routes []RouteStatus `json:"routes,omitempty"`
+}
+
+// RouteStatus is one HTTPRoute's standing with one of its parents.
+type RouteStatus struct {
+	// Route is namespace/name; Parent is namespace/gateway, with
+	// /section and :port when the parentRef names them.
+	Route  string `json:"route"`
+	Parent string `json:"parent"`
+	// Accepted and ResolvedRefs are the conditions of those types.
+	Accepted     Condition `json:"accepted"`
+	ResolvedRefs Condition `json:"resolved_refs"`
+}
+
+// Condition is a status condition without its bookkeeping fields.
+type Condition struct {
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // Port is everything served on one TCP port.

@@ -189,6 +189,44 @@ func (t *translator) finish() {
 	sort.Slice(t.res.Routes, func(i, j int) bool {
 		return t.res.Routes[i].Route.String() < t.res.Routes[j].Route.String()
 	})
+	for i := range t.res.Routes {
+		t.res.Table.Routes = append(t.res.Table.Routes, tableStatuses(&t.res.Routes[i])...)
+	}
+}
+
+// tableStatuses copies a route's parent conditions into the table, for
+// /debug/routes.
+func tableStatuses(st *RouteStatus) []route.RouteStatus {
+	out := make([]route.RouteStatus, 0, len(st.Parents))
+	for _, p := range st.Parents {
+		parent := string(p.ParentRef.Name)
+		if p.ParentRef.Namespace != nil {
+			parent = string(*p.ParentRef.Namespace) + "/" + parent
+		} else {
+			parent = st.Route.Namespace + "/" + parent
+		}
+		if p.ParentRef.SectionName != nil {
+			parent += "/" + string(*p.ParentRef.SectionName)
+		}
+		if p.ParentRef.Port != nil {
+			parent += fmt.Sprintf(":%d", *p.ParentRef.Port)
+		}
+		out = append(out, route.RouteStatus{
+			Route:        st.Route.String(),
+			Parent:       parent,
+			Accepted:     tableCondition(p.Conditions, string(gatewayv1.RouteConditionAccepted)),
+			ResolvedRefs: tableCondition(p.Conditions, string(gatewayv1.RouteConditionResolvedRefs)),
+		})
+	}
+	return out
+}
+
+func tableCondition(cs []metav1.Condition, typ string) route.Condition {
+	c := findCondition(cs, typ)
+	if c == nil {
+		return route.Condition{Status: string(metav1.ConditionUnknown)}
+	}
+	return route.Condition{Status: string(c.Status), Reason: c.Reason, Message: c.Message}
 }
 
 // hostLess orders virtual hosts most specific first: exact names, then
