@@ -1,9 +1,7 @@
 package scenarios
 
 import (
-	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/objects"
@@ -26,27 +24,27 @@ var builtin embed.FS
 
 // Scenario is one documented example as data (scenario.yaml).
 type Scenario struct {
-	Name  string `json:"name"`
-	Title string `json:"title,omitempty"`
+	Name  string `json:"name" yaml:"name"`
+	Title string `json:"title,omitempty" yaml:"title,omitempty"`
 	// Manifests are applied in order, as the doc applies them.
-	Manifests []Manifest `json:"manifests"`
+	Manifests []Manifest `json:"manifests" yaml:"manifests"`
 	// Local are objects only the embedded target adds.
-	Local []Manifest `json:"local,omitempty"`
+	Local []Manifest `json:"local,omitempty" yaml:"local,omitempty"`
 	// Route is "namespace/name" of the HTTPRoute whose first rule's weights
 	// are the expected split; RuleIndex selects another rule.
-	Route     string   `json:"route"`
-	RuleIndex int      `json:"rule,omitempty"`
-	Classify  Classify `json:"classify"`
+	Route     string   `json:"route" yaml:"route"`
+	RuleIndex int      `json:"rule,omitempty" yaml:"rule,omitempty"`
+	Classify  Classify `json:"classify" yaml:"classify"`
 	// Categories maps each backendRef name of the rule to the category its
 	// responses carry ("v1", a model snapshot, or "500" for an invalid ref).
-	Categories map[string]string `json:"categories"`
-	Embedded   Embedded          `json:"embedded,omitempty"`
-	Snippets   []Snippet         `json:"snippets"`
+	Categories map[string]string `json:"categories" yaml:"categories"`
+	Embedded   Embedded          `json:"embedded,omitempty" yaml:"embedded,omitempty"`
+	Snippets   []Snippet         `json:"snippets" yaml:"snippets"`
 	// Steps, when present, change the manifests while traffic flows (a
 	// canary ramp): step i applies its manifests over the base manifests
 	// and every earlier step, replacing objects of the same kind and name.
 	// Each step's split is verified, and no request may fail meanwhile.
-	Steps []Step `json:"steps,omitempty"`
+	Steps []Step `json:"steps,omitempty" yaml:"steps,omitempty"`
 
 	root fs.FS  // the folder holding scenario folders
 	dir  string // this scenario's folder in root
@@ -54,8 +52,8 @@ type Scenario struct {
 
 // Manifest is one manifest file, applied as `kubectl [-n Namespace] apply -f File`.
 type Manifest struct {
-	File      string `json:"file"`
-	Namespace string `json:"namespace,omitempty"`
+	File      string `json:"file" yaml:"file"`
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
 }
 
 // Classify says how a response becomes a category: exactly one of Regexp
@@ -63,41 +61,41 @@ type Manifest struct {
 // JQ (a jq expression over the JSON body; only the doc's own pipeline output
 // is used when the snippet already pipes through jq).
 type Classify struct {
-	Regexp string `json:"regexp,omitempty"`
-	JQ     string `json:"jq,omitempty"`
+	Regexp string `json:"regexp,omitempty" yaml:"regexp,omitempty"`
+	JQ     string `json:"jq,omitempty" yaml:"jq,omitempty"`
 }
 
 // Embedded lists what the embedded target starts.
 type Embedded struct {
 	// Helloworld maps a Service "namespace/name" to the version a local
 	// helloworld server answers with; the target writes its EndpointSlice.
-	Helloworld map[string]string `json:"helloworld,omitempty"`
+	Helloworld map[string]string `json:"helloworld,omitempty" yaml:"helloworld,omitempty"`
 	// FakeOpenAI points these AgentgatewayBackends at a local fake provider.
-	FakeOpenAI *EmbeddedFakeOpenAI `json:"fakeopenai,omitempty"`
+	FakeOpenAI *EmbeddedFakeOpenAI `json:"fakeopenai,omitempty" yaml:"fakeopenai,omitempty"`
 }
 
 // EmbeddedFakeOpenAI configures the local fake provider.
 type EmbeddedFakeOpenAI struct {
-	Backends []string `json:"backends"`
+	Backends []string `json:"backends" yaml:"backends"`
 }
 
 // Snippet is one shell snippet from the doc, verbatim.
 type Snippet struct {
-	Name   string `json:"name"`
-	Script string `json:"script"`
+	Name   string `json:"name" yaml:"name"`
+	Script string `json:"script" yaml:"script"`
 }
 
 // Step is one change of manifests in a stepped scenario.
 type Step struct {
-	Name      string     `json:"name"`
-	Manifests []Manifest `json:"manifests"`
+	Name      string     `json:"name" yaml:"name"`
+	Manifests []Manifest `json:"manifests" yaml:"manifests"`
 }
 
 // Category is one expected outcome and its weight.
 type Category struct {
-	Name    string `json:"name"`    // as classified: "v1", "gpt-4o-2024-08-06", "500"
-	Backend string `json:"backend"` // the backendRef name it comes from
-	Weight  int32  `json:"weight"`
+	Name    string `json:"name" yaml:"name"`    // as classified: "v1", "gpt-4o-2024-08-06", "500"
+	Backend string `json:"backend" yaml:"backend"` // the backendRef name it comes from
+	Weight  int32  `json:"weight" yaml:"weight"`
 }
 
 // Builtin returns the scenarios compiled into the binary, sorted by name.
@@ -161,78 +159,107 @@ func Load(root fs.FS, dir string) (*Scenario, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
 	s := &Scenario{root: root, dir: dir}
-	if err := dec.Decode(s); err != nil {
-		return nil, fmt.Errorf("%s: %w (known fields: name, title, manifests, local, route, rule, classify, categories, embedded, snippets, steps)", file, err)
+	doc, err := decodeScenario(data, s)
+	if err == nil {
+		err = s.validate(doc)
 	}
-	if err := s.validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	if err != nil {
+		return nil, inFile(file, err)
 	}
 	return s, nil
 }
 
-func (s *Scenario) validate() error {
+// validate checks what decoding cannot; each error carries the line of its
+// field in doc.
+func (s *Scenario) validate(doc *yaml.Node) error {
 	var errs []error
+	add := func(line int, format string, args ...any) { errs = append(errs, lineErr(line, format, args...)) }
 	if s.Name == "" {
-		errs = append(errs, errors.New("name: required"))
+		add(at(doc, "name"), "name: required")
 	}
 	if len(s.Manifests) == 0 {
-		errs = append(errs, errors.New("manifests: at least one manifest is required"))
+		add(at(doc, "manifests"), "manifests: at least one manifest is required")
 	}
-	for i, m := range append(append([]Manifest(nil), s.Manifests...), s.Local...) {
-		if _, err := s.ReadFile(m.File); err != nil {
-			errs = append(errs, fmt.Errorf("manifests/local[%d].file %q: %w", i, m.File, err))
+	for _, list := range []struct {
+		field string
+		ms    []Manifest
+	}{{"manifests", s.Manifests}, {"local", s.Local}} {
+		for i, m := range list.ms {
+			if _, err := s.ReadFile(m.File); err != nil {
+				add(at(doc, list.field, i, "file"), "%s[%d].file %q: %v", list.field, i, m.File, err)
+			}
 		}
 	}
 	if ns, name, ok := strings.Cut(s.Route, "/"); !ok || ns == "" || name == "" {
-		errs = append(errs, fmt.Errorf("route: %q must be namespace/name", s.Route))
+		add(at(doc, "route"), "route: %q must be namespace/name", s.Route)
 	}
 	switch {
 	case s.Classify.Regexp != "" && s.Classify.JQ != "":
-		errs = append(errs, errors.New("classify: set exactly one of regexp and jq, not both"))
+		add(at(doc, "classify"), "classify: set exactly one of regexp and jq, not both")
 	case s.Classify.Regexp != "":
 		re, err := regexp.Compile(s.Classify.Regexp)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("classify.regexp: %w", err))
+			add(at(doc, "classify", "regexp"), "classify.regexp: %v", err)
 		} else if re.NumSubexp() < 1 {
-			errs = append(errs, fmt.Errorf("classify.regexp %q: needs a capture group for the category", s.Classify.Regexp))
+			add(at(doc, "classify", "regexp"), "classify.regexp %q: needs a capture group for the category", s.Classify.Regexp)
 		}
 	case s.Classify.JQ == "":
-		errs = append(errs, errors.New("classify: set one of regexp or jq"))
+		add(at(doc, "classify"), "classify: set one of regexp or jq")
 	}
 	if len(s.Snippets) == 0 {
-		errs = append(errs, errors.New("snippets: at least one snippet is required"))
+		add(at(doc, "snippets"), "snippets: at least one snippet is required")
 	}
 	for i, sn := range s.Snippets {
 		if sn.Name == "" || strings.TrimSpace(sn.Script) == "" {
-			errs = append(errs, fmt.Errorf("snippets[%d]: name and script are required", i))
+			add(at(doc, "snippets", i), "snippets[%d]: name and script are required", i)
 		}
 	}
 	for i, st := range s.Steps {
 		if st.Name == "" || len(st.Manifests) == 0 {
-			errs = append(errs, fmt.Errorf("steps[%d]: name and manifests are required", i))
+			add(at(doc, "steps", i), "steps[%d]: name and manifests are required", i)
 		}
 		for j, m := range st.Manifests {
 			if _, err := s.ReadFile(m.File); err != nil {
-				errs = append(errs, fmt.Errorf("steps[%d].manifests[%d].file %q: %w", i, j, m.File, err))
+				add(at(doc, "steps", i, "manifests", j, "file"), "steps[%d].manifests[%d].file %q: %v", i, j, m.File, err)
 			}
 		}
 	}
 	if len(errs) == 0 {
 		// Every expected split must be derivable now, not at replay time.
+		// Its problems are with the categories or the route they name.
 		for step := -1; step < len(s.Steps); step++ {
 			if _, err := s.ExpectedAt(step); err != nil {
-				errs = append(errs, err)
+				field := "categories"
+				if strings.HasPrefix(err.Error(), "route") {
+					field = "route"
+				}
+				for _, e := range unjoin(err) {
+					add(at(doc, field), "%v", e)
+				}
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unjoin lists the errors errors.Join combined (or err itself).
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// inFile prefixes each of err's lines ("LINE: message") with the file, so
+// every problem reads "dir/scenario.yaml:LINE: message".
+func inFile(file string, err error) error {
+	errs := unjoin(err)
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, fmt.Errorf("%s:%w", file, e))
+	}
+	return errors.Join(out...)
 }
 
 // Snippet returns the named snippet.

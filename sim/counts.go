@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/splitproof/splitproof/refproxy/picker"
@@ -54,36 +55,106 @@ func DecodeCounts(r io.Reader, name string) (CountsFile, error) {
 	dec.DisallowUnknownFields()
 	var cf CountsFile
 	if err := dec.Decode(&cf); err != nil {
-		return CountsFile{}, fmt.Errorf("%s: %w: %s", name, ErrCounts, describeJSONError(data, err))
+		line, msg := describeJSONError(data, err)
+		if line > 0 {
+			return CountsFile{}, fmt.Errorf("%s:%d: %w: %s", name, line, ErrCounts, msg)
+		}
+		return CountsFile{}, fmt.Errorf("%s: %w: %s", name, ErrCounts, msg)
 	}
 	if dec.More() {
-		return CountsFile{}, fmt.Errorf("%s: %w: trailing data after the JSON object", name, ErrCounts)
+		return CountsFile{}, fmt.Errorf("%s:%d: %w: trailing data after the JSON object", name, lineOf(data, dec.InputOffset()+1), ErrCounts)
 	}
 	if err := cf.Validate(); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			if line := jsonFieldLine(data, fe.path...); line > 0 {
+				return CountsFile{}, fmt.Errorf("%s:%d: %w", name, line, err)
+			}
+		}
 		return CountsFile{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return cf, nil
 }
 
-// describeJSONError adds the line of a syntax or type error.
-func describeJSONError(data []byte, err error) string {
-	var off int64 = -1
+// fieldError is a Validate error about the field at path (object keys as
+// strings, array indexes as ints), so DecodeCounts can name its line.
+type fieldError struct {
+	path []any
+	msg  string
+}
+
+func (e *fieldError) Error() string { return ErrCounts.Error() + ": " + e.msg }
+func (e *fieldError) Unwrap() error { return ErrCounts }
+
+func fieldErr(path []any, format string, args ...any) error {
+	return &fieldError{path: path, msg: fmt.Sprintf(format, args...)}
+}
+
+// jsonFieldLine is the line of the value at path in a JSON document (0 when
+// it is not there): a walk over the tokens, which know their offsets.
+func jsonFieldLine(data []byte, path ...any) int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	line := 0
+	var walk func(depth int) bool // reports whether path[depth:] was found
+	walk = func(depth int) bool {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if depth == len(path) {
+			// The offset is just past the value's first token: its line.
+			line = lineOf(data, dec.InputOffset())
+			return true
+		}
+		d, ok := tok.(json.Delim)
+		if !ok || (d != '{' && d != '[') {
+			return false
+		}
+		for i := 0; dec.More(); i++ {
+			if d == '{' {
+				key, err := dec.Token()
+				if err != nil {
+					return false
+				}
+				if key == path[depth] {
+					return walk(depth + 1)
+				}
+			} else if i == path[depth] {
+				return walk(depth + 1)
+			}
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return false
+			}
+		}
+		return false
+	}
+	walk(0)
+	return line
+}
+
+// describeJSONError finds the line of a syntax, type or unknown-field error
+// (0 when it has none) and words the message.
+func describeJSONError(data []byte, err error) (int, string) {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	msg := strings.TrimPrefix(err.Error(), "json: ")
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		return lineOf(data, se.Offset), msg
 	case errors.As(err, &te):
-		off = te.Offset
 		if te.Field != "" {
-			return fmt.Sprintf("line %d: field %q: expected %s, got JSON %s", lineOf(data, off), te.Field, te.Type, te.Value)
+			return lineOf(data, te.Offset), fmt.Sprintf("field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+		}
+		return lineOf(data, te.Offset), msg
+	}
+	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		if name, err := strconv.Unquote(field); err == nil {
+			return jsonFieldLine(data, name), fmt.Sprintf("unknown field %q (known fields: scenario, categories, counts, alpha, delta)", name)
 		}
 	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if off >= 0 {
-		return fmt.Sprintf("line %d: %s", lineOf(data, off), msg)
-	}
-	return msg
+	return 0, msg
 }
 
 func lineOf(data []byte, off int64) int {
@@ -94,49 +165,49 @@ func lineOf(data []byte, off int64) int {
 // Validate checks a counts file's values.
 func (cf CountsFile) Validate() error {
 	if len(cf.Categories) == 0 {
-		return fmt.Errorf("%w: categories: none given", ErrCounts)
+		return fieldErr([]any{"categories"}, "categories: none given")
 	}
 	seen := map[string]bool{}
 	var sum int64
 	for i, c := range cf.Categories {
 		switch {
 		case c.Name == "":
-			return fmt.Errorf("%w: categories[%d].name is empty", ErrCounts, i)
+			return fieldErr([]any{"categories", i}, "categories[%d].name is empty", i)
 		case seen[c.Name]:
-			return fmt.Errorf("%w: categories[%d].name %q appears twice", ErrCounts, i, c.Name)
+			return fieldErr([]any{"categories", i}, "categories[%d].name %q appears twice", i, c.Name)
 		case c.Weight < 0 || c.Weight > maxCategoryWeight:
-			return fmt.Errorf("%w: categories[%d] (%s).weight is %d, expected 0 to %d", ErrCounts, i, c.Name, c.Weight, int64(maxCategoryWeight))
+			return fieldErr([]any{"categories", i}, "categories[%d] (%s).weight is %d, expected 0 to %d", i, c.Name, c.Weight, int64(maxCategoryWeight))
 		}
 		seen[c.Name] = true
 		sum += c.Weight
 	}
 	if sum == 0 {
-		return fmt.Errorf("%w: categories: every weight is 0, no split to verify", ErrCounts)
+		return fieldErr([]any{"categories"}, "categories: every weight is 0, no split to verify")
 	}
 	if cf.Counts == nil {
-		return fmt.Errorf("%w: counts: missing", ErrCounts)
+		return fieldErr(nil, "counts: missing")
 	}
 	var total int64
 	for _, name := range sortedNames(cf.Counts) {
 		c := cf.Counts[name]
 		switch {
 		case c < 0:
-			return fmt.Errorf("%w: counts[%q] is negative (%d)", ErrCounts, name, c)
+			return fieldErr([]any{"counts", name}, "counts[%q] is negative (%d)", name, c)
 		case c > MaxObservations:
-			return fmt.Errorf("%w: counts[%q] is %d, expected at most %d responses", ErrCounts, name, c, int64(MaxObservations))
+			return fieldErr([]any{"counts", name}, "counts[%q] is %d, expected at most %d responses", name, c, int64(MaxObservations))
 		}
 		// Both terms are at most MaxObservations, so the sum cannot overflow
 		// before it is compared.
 		total += c
 		if total > MaxObservations {
-			return fmt.Errorf("%w: counts add up to more than %d responses (at %q)", ErrCounts, int64(MaxObservations), name)
+			return fieldErr([]any{"counts", name}, "counts add up to more than %d responses (at %q)", int64(MaxObservations), name)
 		}
 	}
 	if cf.Alpha != 0 && !(cf.Alpha > 0 && cf.Alpha < 1) {
-		return fmt.Errorf("%w: alpha is %v, expected in (0,1)", ErrCounts, cf.Alpha)
+		return fieldErr([]any{"alpha"}, "alpha is %v, expected in (0,1)", cf.Alpha)
 	}
 	if cf.Delta != 0 && !(cf.Delta > 0 && cf.Delta <= 0.5) {
-		return fmt.Errorf("%w: delta is %v, expected in (0,0.5]", ErrCounts, cf.Delta)
+		return fieldErr([]any{"delta"}, "delta is %v, expected in (0,0.5]", cf.Delta)
 	}
 	return nil
 }

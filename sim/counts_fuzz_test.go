@@ -24,7 +24,7 @@ func FuzzDecodeCounts(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cf, err := DecodeCounts(bytes.NewReader(data), "fuzz.json")
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "fuzz.json: ") {
+			if !strings.HasPrefix(err.Error(), "fuzz.json:") {
 				t.Fatalf("error does not name the file: %v", err)
 			}
 			return

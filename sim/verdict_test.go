@@ -54,7 +54,7 @@ func TestDecodeCounts(t *testing.T) {
 		t.Errorf("unknown field: err = %v, want it to name the file and the field", err)
 	}
 	for _, tt := range []struct{ name, doc, want string }{
-		{"syntax", "{\n\"categories\": [,]}", "line 2"},
+		{"syntax", "{\n\"categories\": [,]}", "x.json:2:"},
 		{"type", `{"categories": [{"name": "a", "weight": "ten"}], "counts": {}}`, "weight"},
 		{"trailing", `{"categories": [{"name": "a", "weight": 1}], "counts": {"a": 1}} {}`, "trailing"},
 		{"no categories", `{"categories": [], "counts": {}}`, "categories: none"},
