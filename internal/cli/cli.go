@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -93,7 +94,14 @@ func versionCommand() Command {
 	return Command{
 		Name:  "version",
 		Short: "print the splitproof version",
-		Run: func(_ context.Context, env *Env, _ []string) error {
+		Run: func(_ context.Context, env *Env, args []string) error {
+			fs := NewFlagSet(env, "version", "version\n\nPrints the splitproof version (set when the binary is built).", "")
+			if err := ParseFlags(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() > 0 {
+				return BadInput(fmt.Errorf("version: unexpected arguments %q", fs.Args()))
+			}
 			_, err := fmt.Fprintf(env.Stdout, "splitproof %s\n", Version)
 			return err
 		},
@@ -183,19 +191,54 @@ Subcommands:
 func NewFlagSet(env *Env, name, synopsis, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
+	st := &flagState{}
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: splitproof %s\n\n", strings.TrimSpace(synopsis))
-		fmt.Fprintln(env.Stderr, "Flags:")
+		// --help asked for the usage: it is the command's output (stdout).
+		// After a bad flag it goes with the error (stderr).
+		w := env.Stderr
+		if st.help {
+			w = env.Stdout
+		}
+		fs.SetOutput(w)
+		defer fs.SetOutput(env.Stderr)
+		fmt.Fprintf(w, "Usage: splitproof %s\n\n", strings.TrimSpace(synopsis))
+		fmt.Fprintln(w, "Flags:")
 		fs.PrintDefaults()
 		if examples != "" {
-			fmt.Fprintf(env.Stderr, "\nExamples:\n%s\n", strings.TrimRight(examples, "\n"))
+			fmt.Fprintf(w, "\nExamples:\n%s\n", strings.TrimRight(examples, "\n"))
 		}
 	}
+	flagStates.Store(fs, st)
 	return fs
+}
+
+// flagState is what ParseFlags tells a flag set's usage function.
+type flagState struct{ help bool }
+
+// flagStates maps each NewFlagSet to its state (a CLI run makes a few).
+var flagStates sync.Map
+
+// helpAsked reports whether args ask for help the way the flag package
+// reads them: -h, -help, --h or --help before the first argument that is
+// not a flag.
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		if a == "--" || a == "-" || !strings.HasPrefix(a, "-") {
+			return false
+		}
+		switch a {
+		case "-h", "-help", "--h", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // ParseFlags parses args, turning flag errors into bad-input errors.
 func ParseFlags(fs *flag.FlagSet, args []string) error {
+	if st, ok := flagStates.Load(fs); ok {
+		st.(*flagState).help = helpAsked(args)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

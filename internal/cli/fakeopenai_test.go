@@ -138,7 +138,7 @@ func TestFakeOpenAIHelp(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 	for _, want := range []string{"AUTHENTICATION IS DISABLED", "--fault-rate", "--models-file", "--keys-file", "X-Fake-Fault", "Examples:"} {
-		if !strings.Contains(stderr.String(), want) {
+		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}
 	}

@@ -143,14 +143,14 @@ func TestHelloworldAndTCPEchoBadInput(t *testing.T) {
 	}
 	t.Run("help teaches flags and examples", func(t *testing.T) {
 		for _, cmd := range []string{"helloworld", "tcp-echo"} {
-			var stderr bytes.Buffer
-			e := &Env{Stdout: io.Discard, Stderr: &stderr}
+			var stdout bytes.Buffer
+			e := &Env{Stdout: &stdout, Stderr: io.Discard}
 			if code := exitCode(io.Discard, Run(context.Background(), e, []string{cmd, "--help"})); code != ExitOK {
 				t.Errorf("%s --help: exit code %d", cmd, code)
 			}
 			for _, want := range []string{"Usage: splitproof " + cmd, "Flags:", "Examples:"} {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("%s --help lacks %q:\n%s", cmd, want, stderr.String())
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("%s --help lacks %q:\n%s", cmd, want, stdout.String())
 				}
 			}
 		}

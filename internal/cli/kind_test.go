@@ -32,14 +32,14 @@ func TestKindBadInput(t *testing.T) {
 }
 
 func TestKindHelp(t *testing.T) {
-	var stderr bytes.Buffer
-	e := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	var stdout bytes.Buffer
+	e := &Env{Stdout: &stdout, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 	if code := exitCode(io.Discard, Run(context.Background(), e, []string{"kind", "create", "--help"})); code != ExitOK {
 		t.Fatalf("exit code %d, want %d", code, ExitOK)
 	}
 	for _, want := range []string{"Usage: splitproof kind", "-image", "-kubeconfig", "-reuse", "Examples:", "splitproof kind load"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("kind create --help lacks %q:\n%s", want, stderr.String())
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("kind create --help lacks %q:\n%s", want, stdout.String())
 		}
 	}
 }

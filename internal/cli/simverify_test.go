@@ -102,9 +102,9 @@ func TestSimCommand(t *testing.T) {
 
 func TestSimVerifyHelp(t *testing.T) {
 	for _, cmd := range []string{"sim", "verify"} {
-		_, stderr, code := runSimCLI(t, "", cmd, "--help")
-		if code != ExitOK || !strings.Contains(stderr, "Usage: splitproof "+cmd) || !strings.Contains(stderr, "Examples:") || !strings.Contains(stderr, "-alpha") {
-			t.Errorf("%s --help: exit %d\n%s", cmd, code, stderr)
+		stdout, _, code := runSimCLI(t, "", cmd, "--help")
+		if code != ExitOK || !strings.Contains(stdout, "Usage: splitproof "+cmd) || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "-alpha") {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, stdout)
 		}
 	}
 	if err := Run(context.Background(), &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, []string{"verify", "--weights", "a=1", "--counts", "a=0"}); !errors.As(err, new(*ExitError)) {
