@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -40,7 +39,7 @@ func newMirrorer(p *Proxy) *mirrorer {
 func (m *mirrorer) mirror(r *http.Request, mirrors []*route.Mirror, pl *plan, e *route.Entry) {
 	var chosen []*route.Mirror
 	for _, mi := range mirrors {
-		if mi.Percent >= 100 || rand.Float64()*100 < mi.Percent {
+		if mi.Percent >= 100 || (mi.Draw != nil && mi.Draw.Pick() == 0) {
 			chosen = append(chosen, mi)
 		}
 	}

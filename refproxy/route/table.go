@@ -143,6 +143,10 @@ type Mirror struct {
 	Backend *Backend `json:"backend"`
 	// Percent of the requests mirrored, in (0, 100].
 	Percent float64 `json:"percent"`
+	// Draw decides, below 100 %, which requests are mirrored: index 0
+	// (weight Percent in parts per million) mirrors. It is seeded like the
+	// rule's own picker, so a run's mirrored requests are reproducible.
+	Draw picker.Picker `json:"-"`
 }
 
 // BackendKind says how a backend is reached.

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"sort"
@@ -200,7 +201,18 @@ func (t *translator) compileRules(r *gatewayv1.HTTPRoute) ([]*compiledRule, erro
 					cr.unresolved = append(cr.unresolved, unresolved{mb.Reason, where + ": " + mb.Message})
 				case route.KindService:
 					if pct := mirrorPercent(m); pct > 0 {
-						cr.rule.Mirrors = append(cr.rule.Mirrors, &route.Mirror{Backend: mb, Percent: pct})
+						mi := &route.Mirror{Backend: mb, Percent: pct}
+						if pct < 100 {
+							// Parts per million: the finest share the
+							// picker's weight limit allows.
+							yes := int32(math.Round(pct * 10_000))
+							draw, err := picker.New(t.opts.PickMode, []int32{yes, picker.MaxWeight - yes}, ruleSeed(t.opts.Seed, fmt.Sprintf("%s/mirror/%d", ruleID, fi)))
+							if err != nil {
+								return nil, fmt.Errorf("%s: %w", where, err)
+							}
+							mi.Draw = draw
+						}
+						cr.rule.Mirrors = append(cr.rule.Mirrors, mi)
 					}
 				default:
 					cr.unresolved = append(cr.unresolved, unresolved{string(gatewayv1.RouteReasonInvalidKind), where + ": only a Service can be mirrored to"})
