@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/splitproof/splitproof/scenarios/embedded"
 	"github.com/splitproof/splitproof/scenarios/kube"
 	"github.com/splitproof/splitproof/scenarios/replay"
+	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/sim"
 )
 
@@ -107,7 +107,7 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	jsonOut := fs.Bool("json", false, "print the reports as JSON instead of tables")
 	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
 	plot := fs.String("plot", "", "also draw observed vs expected shares to `FILE.png` (one file per replay: FILE-<scenario>-<snippet>.png when several)")
-	countsOut := fs.String("counts", "", "also write the counts of each replay for `splitproof verify --file` to `DIR`")
+	countsOut := fs.String("counts", "", "also write the counts of each replay, with every request in arrival order (send and receive time, connection, status, category), for splitproof verify --file or --sequence, to `DIR`")
 	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -348,9 +348,9 @@ func writeReplayFiles(reports []*replay.Report, junit, plot, countsDir string) e
 			return err
 		}
 		for _, r := range reports {
-			cf := r.CountsFile()
+			sf := r.SequenceFile()
 			path := filepath.Join(countsDir, fileLabel(r)+".json")
-			if err := writeFile(path, func(f *os.File) error { return writeJSONFile(f, cf) }); err != nil {
+			if err := writeFile(path, func(f *os.File) error { return sequence.Write(f, sf) }); err != nil {
 				return err
 			}
 		}
@@ -371,12 +371,6 @@ func writeFile(path string, write func(*os.File) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-func writeJSONFile(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // fileLabel names a replay's output files: scenario-snippet[-step].

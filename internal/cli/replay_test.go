@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/splitproof/splitproof/refproxy/picker"
+	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/sim"
 )
 
@@ -106,6 +107,22 @@ func TestReplayOutputs(t *testing.T) {
 	code, out, errOut = runCLI(t, "verify", "--file", counts)
 	if code != ExitOK || !strings.Contains(out, "PASS") {
 		t.Fatalf("verify --file %s: exit %d\n%s%s", counts, code, out, errOut)
+	}
+	// The counts file keeps the order: 400 requests, one keep-alive
+	// connection (the native curl's commands share it), and the same
+	// verdict through --sequence.
+	f, err := os.Open(counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sf, err := sequence.DecodeFile(f, counts)
+	if err != nil || sf.Sequence.Len() != 400 || sf.Sequence.Conns() != 1 || sf.Sequence.Connections != sequence.ConnsTraced {
+		t.Fatalf("counts file %s: %v; sequence of %d requests on %d connections", counts, err, sf.Sequence.Len(), sf.Sequence.Conns())
+	}
+	code, out, errOut = runCLI(t, "verify", "--sequence", counts)
+	if code != ExitOK || !strings.Contains(out, "400 responses in arrival order, 1 connection(s), traced") || !strings.Contains(out, "PASS") {
+		t.Fatalf("verify --sequence %s: exit %d\n%s%s", counts, code, out, errOut)
 	}
 }
 

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/sim"
 )
 
@@ -17,6 +19,7 @@ func verifyCommand() Command {
 }
 
 const verifySynopsis = `verify --weights NAME=W,... --counts NAME=N,... | --file COUNTS.json
+       | --sequence FILE [--weights NAME=W,...]
        [--alpha A] [--delta D] [--json] [--plot FILE.png]
 
 Tests counts of responses per category (backend, or a status such as 500 for
@@ -26,8 +29,14 @@ Bonferroni-corrected Wilson intervals per category. A weight-0 category that
 received responses, or responses in no category, fail the verdict. Prints the
 table, the false-failure rate (alpha) and the power against a shift of delta.
 Counts are at most 10^12 responses in all. The --file format is documented in
-package sim (the replayer writes it); --json prints the verdict with its
-"outcome": "pass", "fail" or "inconclusive".
+package sim (the replayer writes it; its "sequence" field is documented in
+package scenarios/sequence); --json prints the verdict with its "outcome":
+"pass", "fail" or "inconclusive".
+
+--sequence reads the responses in arrival order and verifies the counts they
+imply, exactly as --counts would: either one category per line (blank lines
+and # comments ignored; --weights gives the expected split), or the JSON
+"splitproof replay --counts DIR" writes (its categories are the weights).
 
 ` + exitCodesHelp
 
@@ -35,13 +44,17 @@ const verifyExamples = `  splitproof verify --weights helloworld-v1=10,helloworl
       --counts helloworld-v1=103,helloworld-v2=95,helloworld-v3=802
   # weight-0 backend and the 500 share of an invalid backendRef
   splitproof verify --weights a=70,b=30,c=0 --counts a=352,b=148
-  splitproof verify --file counts.json --json --plot shares.png`
+  splitproof verify --file counts.json --json --plot shares.png
+  # one category per line, in the order the responses arrived
+  splitproof verify --weights v1=10,v2=10,v3=80 --sequence responses.txt
+  splitproof verify --sequence out/example1-ab-testing-port-forward.json`
 
 func runVerify(_ context.Context, env *Env, args []string) error {
 	fs := NewFlagSet(env, "verify", verifySynopsis, verifyExamples)
 	weights := fs.String("weights", "", "comma-separated NAME=WEIGHT of every expected category, in order")
 	counts := fs.String("counts", "", "comma-separated NAME=COUNT of observed responses (missing names count 0)")
 	file := fs.String("file", "", "JSON counts file (instead of --weights and --counts); - reads stdin")
+	seqPath := fs.String("sequence", "", "`FILE` of responses in arrival order (instead of --counts): one category per line, or the JSON replay --counts writes; - reads stdin")
 	alpha := fs.Float64("alpha", 0, fmt.Sprintf("false-failure rate (default: the file's alpha, else %g: rare false alarms in CI at about twice the requests of 0.05)", sim.DefaultAlpha))
 	delta := fs.Float64("delta", 0, fmt.Sprintf("deviation (absolute share) the power is stated for (default: the file's delta, else %g)", sim.DefaultDelta))
 	asJSON := fs.Bool("json", false, "print the verdict as JSON instead of a table")
@@ -68,24 +81,23 @@ func runVerify(_ context.Context, env *Env, args []string) error {
 		return BadInput(flagErr)
 	}
 	var cf sim.CountsFile
+	var seq *sequence.Recording
 	switch {
-	case *file != "" && (*weights != "" || *counts != ""):
-		return BadInput(errors.New("use either --file or --weights with --counts, not both"))
-	case *file == "-":
+	case *file != "" && (*weights != "" || *counts != "" || *seqPath != ""):
+		return BadInput(errors.New("use either --file, --sequence or --weights with --counts, not two of them"))
+	case *seqPath != "" && *counts != "":
+		return BadInput(errors.New("--sequence implies the counts: give --sequence or --counts, not both"))
+	case *seqPath != "":
 		var err error
-		if cf, err = sim.DecodeCounts(env.Stdin, "stdin"); err != nil {
+		if cf, seq, err = countsFromSequence(env, *seqPath, *weights); err != nil {
 			return BadInput(err)
 		}
 	case *file != "":
-		f, err := os.Open(*file)
+		f, err := readCountsFile(env, *file)
 		if err != nil {
 			return BadInput(err)
 		}
-		cf, err = sim.DecodeCounts(f, *file)
-		f.Close()
-		if err != nil {
-			return BadInput(err)
-		}
+		cf = f.CountsFile
 	default:
 		var err error
 		if cf, err = countsFromFlags(*weights, *counts); err != nil {
@@ -104,6 +116,9 @@ func runVerify(_ context.Context, env *Env, args []string) error {
 	if *asJSON {
 		err = v.WriteJSON(env.Stdout)
 	} else {
+		if seq != nil {
+			describeSequence(env, *seqPath, seq)
+		}
 		err = v.WriteTable(env.Stdout)
 	}
 	if err != nil {
@@ -118,9 +133,75 @@ func runVerify(_ context.Context, env *Env, args []string) error {
 	return Failed(fmt.Errorf("verdict: fail: %s", strings.Join(v.Failures, "; ")))
 }
 
+// readCountsFile reads the replayer's counts file, with or without its
+// sequence (- is stdin).
+func readCountsFile(env *Env, path string) (sequence.File, error) {
+	if path == "-" {
+		return sequence.DecodeFile(env.Stdin, "stdin")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return sequence.File{}, err
+	}
+	defer f.Close()
+	return sequence.DecodeFile(f, path)
+}
+
+// countsFromSequence reads --sequence: a plain list takes its weights from
+// --weights, the replayer's JSON carries its own.
+func countsFromSequence(env *Env, path, weights string) (sim.CountsFile, *sequence.Recording, error) {
+	name, r := path, io.Reader(nil)
+	if path == "-" {
+		name, r = "stdin", env.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return sim.CountsFile{}, nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	file, err := sequence.Read(r, name)
+	if err != nil {
+		return sim.CountsFile{}, nil, err
+	}
+	switch {
+	case file.Sequence == nil:
+		return sim.CountsFile{}, nil, fmt.Errorf("--sequence %s: a counts file without a \"sequence\": verify it with --file", name)
+	case file.Categories != nil && weights != "":
+		return sim.CountsFile{}, nil, fmt.Errorf("--sequence %s carries its categories and weights: --weights is for a plain list", name)
+	case file.Categories == nil && weights == "":
+		return sim.CountsFile{}, nil, fmt.Errorf("--sequence %s is a plain list of categories: give the expected split with --weights", name)
+	case file.Categories == nil:
+		ws, err := parsePairs(weights, "--weights")
+		if err != nil {
+			return sim.CountsFile{}, nil, err
+		}
+		for _, p := range ws {
+			file.Categories = append(file.Categories, sim.Category{Name: p.name, Weight: p.value})
+		}
+		if err := file.Validate(); err != nil {
+			return sim.CountsFile{}, nil, fmt.Errorf("--sequence %s with --weights: %w", name, err)
+		}
+	}
+	return file.CountsFile, file.Sequence, nil
+}
+
+// describeSequence says what the sequence held before the verdict table.
+func describeSequence(env *Env, path string, seq *sequence.Recording) {
+	conns := "connections not recorded"
+	switch seq.Connections {
+	case sequence.ConnsTraced:
+		conns = fmt.Sprintf("%d connection(s), traced", seq.Conns())
+	case sequence.ConnsPerCommand:
+		conns = fmt.Sprintf("%d curl command(s), each its own connection", seq.Conns())
+	}
+	fmt.Fprintf(env.Stdout, "sequence %s: %d responses in arrival order, %s\n", path, seq.Len(), conns)
+}
+
 func countsFromFlags(weights, counts string) (sim.CountsFile, error) {
 	if weights == "" || counts == "" {
-		return sim.CountsFile{}, errors.New("--weights and --counts are both required (or use --file)")
+		return sim.CountsFile{}, errors.New("--weights and --counts are both required (or use --file or --sequence)")
 	}
 	ws, err := parsePairs(weights, "--weights")
 	if err != nil {

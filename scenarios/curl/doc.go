@@ -7,7 +7,9 @@
 // Running curl natively, rather than executing the binary, is what lets a
 // documentation snippet reach an in-process target (the client's dialer
 // decides where a connection goes) and what lets the replayer record every
-// HTTP exchange (status, headers, body) alongside the snippet's output.
+// HTTP exchange (status, headers, body, when it was sent and answered, and
+// which connection carried it: a transport dialling through [ConnCounter]
+// numbers its connections) alongside the snippet's output.
 //
 // Only the flags in [SupportedFlags] are understood; any other flag is an
 // [*UnsupportedFlagError] naming it, so a snippet never silently runs with a

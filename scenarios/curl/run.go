@@ -61,6 +61,20 @@ type Exchange struct {
 	// Err is the transport failure, nil when a response arrived.
 	Err      error
 	Duration time.Duration
+	// Sent is when the request's headers were written to the connection,
+	// or when curl began the request if it never got that far (a failed
+	// dial). It carries a monotonic reading, so offsets between exchanges
+	// are immune to wall-clock steps.
+	Sent time.Time
+	// Received is when the response was read to its end (for a followed
+	// redirect: when its headers arrived), or when the failure was seen.
+	Received time.Time
+	// Conn is the number a [ConnCounter] gave the connection that carried
+	// the request; 0 when the transport's dialer numbers no connections or
+	// no connection was obtained.
+	Conn uint64
+	// Reused is set when the connection had carried an earlier request.
+	Reused bool
 }
 
 // Outcome is what one curl invocation did.
@@ -106,6 +120,8 @@ func DefaultClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DisableCompression = true
 	t.Proxy = nil
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	t.DialContext = new(ConnCounter).Dial(d.DialContext)
 	return &http.Client{Transport: t}
 }
 
@@ -434,16 +450,21 @@ func (r *Runner) transfer(ctx context.Context, client *http.Client, cmd *Command
 		ctx, cancel = context.WithTimeoutCause(ctx, seconds(cmd.MaxTime), errMaxTime)
 		defer cancel()
 	}
-	var connected chan struct{}
+	start := time.Now()
+	// hop follows each request of the transfer (one per redirect followed):
+	// its connection and when its headers went out.
+	hop := &hopTrace{begun: start}
+	trace := &httptrace.ClientTrace{GotConn: hop.gotConn, WroteHeaders: hop.wroteHeaders}
 	if cmd.ConnectTimeout > 0 {
 		var cancel context.CancelCauseFunc
 		ctx, cancel = context.WithCancelCause(ctx)
 		defer cancel(nil)
-		connected = make(chan struct{})
+		connected := make(chan struct{})
 		var once sync.Once
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			GotConn: func(httptrace.GotConnInfo) { once.Do(func() { close(connected) }) },
-		})
+		trace.GotConn = func(info httptrace.GotConnInfo) {
+			hop.gotConn(info)
+			once.Do(func() { close(connected) })
+		}
 		timer := time.AfterFunc(seconds(cmd.ConnectTimeout), func() {
 			select {
 			case <-connected:
@@ -453,10 +474,16 @@ func (r *Runner) transfer(ctx context.Context, client *http.Client, cmd *Command
 		})
 		defer timer.Stop()
 	}
+	// A trace already in ctx (the replayer's request counter) still runs:
+	// WithClientTrace composes the hooks.
+	ctx = httptrace.WithClientTrace(ctx, trace)
 	ctx = context.WithValue(ctx, redirectRecorderKey{}, func(resp *http.Response) {
+		now := time.Now()
+		sent, conn, reused := hop.take(now)
 		out.Exchanges = append(out.Exchanges, Exchange{
 			Method: resp.Request.Method, URL: resp.Request.URL.String(), Status: resp.StatusCode,
 			Proto: resp.Proto, Header: resp.Header.Clone(), Redirect: true,
+			Sent: sent, Received: now, Conn: conn, Reused: reused,
 		})
 		if cmd.Include && !cmd.Fail {
 			writeHeadWithTE(stdio.Stdout, resp)
@@ -470,22 +497,27 @@ func (r *Runner) transfer(ctx context.Context, client *http.Client, cmd *Command
 	if cmd.Verbose {
 		writeVerboseRequest(stdio.Stderr, req)
 	}
-	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
 		if parent.Err() != nil {
 			return 0, "", parent.Err()
 		}
-		code, msg := classifyError(ctx, err, req, time.Since(start))
-		out.Exchanges = append(out.Exchanges, Exchange{Method: req.Method, URL: req.URL.String(), Err: err, Duration: time.Since(start)})
+		now := time.Now()
+		code, msg := classifyError(ctx, err, req, now.Sub(start))
+		sent, conn, reused := hop.take(now)
+		out.Exchanges = append(out.Exchanges, Exchange{Method: req.Method, URL: req.URL.String(), Err: err, Duration: now.Sub(start),
+			Sent: sent, Received: now, Conn: conn, Reused: reused})
 		return code, msg, nil
 	}
 	defer resp.Body.Close()
 	respBody, readErr := io.ReadAll(resp.Body)
-	elapsed := time.Since(start)
+	received := time.Now()
+	elapsed := received.Sub(start)
+	sent, conn, reused := hop.take(received)
 	ex := Exchange{
 		Method: req.Method, URL: resp.Request.URL.String(), Status: resp.StatusCode, Proto: resp.Proto,
 		Header: resp.Header.Clone(), Body: respBody, Err: readErr, Duration: elapsed,
+		Sent: sent, Received: received, Conn: conn, Reused: reused,
 	}
 	if len(resp.TransferEncoding) > 0 {
 		ex.Header["Transfer-Encoding"] = slicesClone(resp.TransferEncoding)
@@ -541,6 +573,46 @@ func (r *Runner) transfer(ctx context.Context, client *http.Client, cmd *Command
 		return ExitHTTPError, fmt.Sprintf("The requested URL returned error: %d", resp.StatusCode), nil
 	}
 	return 0, "", nil
+}
+
+// hopTrace records, for the request of a transfer in flight, the
+// connection it got and when its headers were written. The transport calls
+// WroteHeaders from its writing goroutine, hence the lock.
+type hopTrace struct {
+	mu     sync.Mutex
+	begun  time.Time // when this hop began: the transfer's start, then each redirect's arrival
+	sent   time.Time
+	conn   uint64
+	reused bool
+}
+
+func (h *hopTrace) gotConn(info httptrace.GotConnInfo) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.conn, h.reused = ConnNumber(info.Conn), info.Reused
+}
+
+func (h *hopTrace) wroteHeaders() {
+	now := time.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// A retry on a fresh connection writes again: the last write is the
+	// one the server answered.
+	h.sent = now
+}
+
+// take returns the finished hop's send time (when it began, if no write was
+// seen), its connection and whether it was reused, and starts the next hop
+// at next.
+func (h *hopTrace) take(next time.Time) (sent time.Time, conn uint64, reused bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sent, conn, reused = h.sent, h.conn, h.reused
+	if sent.IsZero() || sent.Before(h.begun) {
+		sent = h.begun
+	}
+	h.begun, h.sent, h.conn, h.reused = next, time.Time{}, 0, false
+	return sent, conn, reused
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }

@@ -314,3 +314,61 @@ func BenchmarkIncludeRequest(b *testing.B) {
 		}
 	}
 }
+
+// TestConnectionsNumbered: every exchange names the connection that carried
+// it. One Runner keeps its transport across invocations, so a loop of curl
+// commands reuses one keep-alive connection (unlike real curl, which opens
+// one per process); with keep-alive off, each request gets the next number.
+func TestConnectionsNumbered(t *testing.T) {
+	srv := newTestServer(t)
+	reusing := NewRunner(nil, "")
+	fresh := DefaultClient()
+	fresh.Transport.(*http.Transport).DisableKeepAlives = true
+	perRequest := NewRunner(fresh, "")
+	for _, tt := range []struct {
+		name   string
+		runner *Runner
+		want   []uint64
+		reused []bool
+	}{
+		{"keep-alive", reusing, []uint64{1, 1, 1}, []bool{false, true, true}},
+		{"one connection per request", perRequest, []uint64{1, 2, 3}, []bool{false, false, false}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, want := range tt.want {
+				got := MustRun(t, tt.runner, srv, "-s", "SERVER/hello")
+				ex := got.out.Exchanges[0]
+				if ex.Conn != want || ex.Reused != tt.reused[i] {
+					t.Errorf("request %d: connection %d (reused %v), want %d (reused %v)", i+1, ex.Conn, ex.Reused, want, tt.reused[i])
+				}
+				if ex.Sent.IsZero() || ex.Received.Before(ex.Sent) {
+					t.Errorf("request %d: sent %v, received %v", i+1, ex.Sent, ex.Received)
+				}
+			}
+		})
+	}
+	// A followed redirect is two requests; the same connection carries both.
+	got := MustRun(t, NewRunner(nil, ""), srv, "-sL", "SERVER/redirect")
+	first, last := got.out.Exchanges[0], got.out.Exchanges[1]
+	if first.Conn != 1 || last.Conn != 1 || !last.Reused {
+		t.Errorf("redirect on connection %d, answer on %d (reused %v), want both on 1", first.Conn, last.Conn, last.Reused)
+	}
+	if first.Received.After(last.Sent) || last.Received.Before(last.Sent) {
+		t.Errorf("redirect received %v, answer sent %v and received %v: out of order", first.Received, last.Sent, last.Received)
+	}
+}
+
+// TestConnNumberUnknown: a connection no ConnCounter dialled has number 0.
+func TestConnNumberUnknown(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if n := ConnNumber(a); n != 0 {
+		t.Fatalf("ConnNumber of a plain connection = %d, want 0", n)
+	}
+	var c ConnCounter
+	conn, err := c.Dial(func(context.Context, string, string) (net.Conn, error) { return a, nil })(context.Background(), "tcp", "x:1")
+	if err != nil || ConnNumber(conn) != 1 || c.Dialled() != 1 {
+		t.Fatalf("dialled %v: number %d, count %d, want 1 and 1", err, ConnNumber(conn), c.Dialled())
+	}
+}

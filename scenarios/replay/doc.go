@@ -8,4 +8,15 @@
 // the doc uses really are (the port-forward's localhost:8080, the external
 // address on port 80). The embedded target, a gateway given by address, and
 // a kind cluster each produce an Endpoint.
+//
+// Every replay also keeps the order its responses arrived in
+// ([Report.Sequence], package scenarios/sequence): per request, when it was
+// sent and answered (offsets from the replay's start), the connection that
+// carried it, its status and its category. The native curl's commands share
+// one transport whose dialer numbers its connections, so the doc's loop of
+// one curl per request reuses a keep-alive connection where real curl would
+// open one per command; the sequence says which happened. The counts file
+// ([Report.SequenceFile]) carries it, so `splitproof verify --sequence` can
+// read the order back. A stepped scenario's sequence holds its step's own
+// requests, not those of the background loop sent meanwhile.
 package replay

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/splitproof/splitproof/scenarios"
+	"github.com/splitproof/splitproof/scenarios/curl"
+	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/scenarios/shell"
 	"github.com/splitproof/splitproof/sim"
 )
@@ -68,15 +70,17 @@ func AddressEndpoint(raw, portForward string) (*Endpoint, error) {
 // Client returns the HTTP client curl uses inside snippets: it connects to
 // the endpoint's real addresses, never asks for compression (curl does not)
 // and keeps connections alive across iterations like a fast curl loop would.
+// Its connections are numbered from 1 (curl.ConnCounter), so each client
+// — one per replay — gives the replay's sequence its own numbering.
 func (ep *Endpoint) Client() *http.Client {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		DialContext: new(curl.ConnCounter).Dial(func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if to, ok := ep.Dial[addr]; ok {
 				addr = to
 			}
 			return d.DialContext(ctx, network, addr)
-		},
+		}),
 		DisableCompression:  true,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
@@ -142,6 +146,10 @@ type Report struct {
 	// the verdict is then INCONCLUSIVE, never PASS.
 	Interrupted bool          `json:"interrupted,omitempty"`
 	Duration    time.Duration `json:"duration_ns"`
+	// Sequence holds every request in arrival order: times, connection,
+	// status, category. It goes to the counts file (SequenceFile), not to
+	// the report, whose size stays independent of the number of requests.
+	Sequence *sequence.Recording `json:"-"`
 }
 
 func (r *Report) label() string {
@@ -161,6 +169,13 @@ func (r *Report) Outcome() sim.Outcome { return r.Verdict.Outcome }
 // CountsFile is the report's counts in the format `splitproof verify --file` reads.
 func (r *Report) CountsFile() sim.CountsFile {
 	return countsFile(r.label(), r.Expected, r.Counts, r.Verdict.Alpha, r.Verdict.Power)
+}
+
+// SequenceFile is the report's counts file with the sequence its counts
+// came from: what `replay --counts DIR` writes and `splitproof verify
+// --file` or `--sequence` reads.
+func (r *Report) SequenceFile() sequence.File {
+	return sequence.File{CountsFile: r.CountsFile(), Sequence: r.Sequence}
 }
 
 func countsFile(name string, expected []scenarios.Category, counts map[string]int64, alpha float64, ps *sim.PowerStatement) sim.CountsFile {
@@ -289,12 +304,20 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 	runCtx, cancel := context.WithCancel(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: sent.add}))
 	defer cancel()
 	prog := newProgress(opts.Progress, label, planned)
+	conns := sequence.ConnsTraced
+	if opts.SystemTools {
+		conns = sequence.ConnsPerCommand
+	}
+	seqRec := sequence.New(start, conns)
+	commands := 0 // curl commands run so far: real curl's connection numbers
 	counts := map[string]int64{}
 	var failures []string
 	noResponse := 0
 	n := 0
 	onIteration := func(it shell.Iteration) {
 		n++
+		commands += it.Curls
+		recordRequest(seqRec, start, it, commands, opts.SystemTools)
 		counts[it.Category]++
 		if it.Category == shell.CategoryError {
 			noResponse++
@@ -359,6 +382,7 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 	rep := &Report{
 		Scenario: s.Name, Title: s.Title, Snippet: snippet.Name, Step: step, Target: ep.Name,
 		Planned: planned, Requests: n, Expected: expected, Counts: counts, Failures: failures,
+		Sequence: seqRec,
 	}
 	cf := countsFile(label, expected, counts, alpha, &sim.PowerStatement{Delta: delta})
 	rep.Verdict, err = sim.Verify(cf, sim.Options{Alpha: alpha, Delta: delta})
@@ -411,6 +435,37 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// recordRequest adds one iteration of the snippet's loop to the sequence.
+// With the native curl the exchanges are exact: sent is when the
+// iteration's first request was written, received when its answer (the
+// last response, after any redirect) was read, and the connection is the
+// one that carried that answer. Real curl is seen only from outside: its
+// command's start and exit, the command's number as the connection (a
+// process shares connections with no other), and the status it printed.
+func recordRequest(seq *sequence.Recording, start time.Time, it shell.Iteration, commands int, systemTools bool) {
+	sent, received := it.CurlStart, it.CurlEnd
+	if sent.IsZero() {
+		// The iteration ran no curl: it is recorded when it ended.
+		sent = time.Now()
+		received = sent
+	}
+	var conn uint64
+	switch {
+	case systemTools:
+		if it.Curls > 0 {
+			conn = uint64(commands)
+		}
+	case len(it.Exchanges) > 0:
+		sent = it.Exchanges[0].Sent
+		last := it.LastExchange()
+		if last == nil {
+			last = &it.Exchanges[len(it.Exchanges)-1]
+		}
+		received, conn = last.Received, last.Conn
+	}
+	seq.Add(sent.Sub(start), received.Sub(start), conn, it.Status, it.Category)
 }
 
 func requestTimeout(opts Options) time.Duration {

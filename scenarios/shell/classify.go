@@ -15,6 +15,17 @@ import (
 // statusLine finds the last status line `curl -i` printed (after redirects).
 var statusLine = regexp.MustCompile(`(?m)^HTTP/[0-9.]+ ([0-9]{3})\b`)
 
+// printedStatus returns the status of the last status line in out, 0 when
+// there is none: all that is known of a real curl's response.
+func printedStatus(out []byte) int {
+	all := statusLine.FindAllSubmatch(out, -1)
+	if len(all) == 0 {
+		return 0
+	}
+	code, _ := strconv.Atoi(string(all[len(all)-1][1]))
+	return code
+}
+
 // Categories an iteration gets when its content cannot name one.
 const (
 	// CategoryError: no HTTP response arrived (curl failed to connect,

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
@@ -75,6 +76,8 @@ type Iteration struct {
 	// Exchanges are the HTTP exchanges curl made, in order.
 	Exchanges []curl.Exchange
 	// Status is the HTTP status of the last response, 0 when none arrived.
+	// Under SystemTools it is the last status line `curl -i` printed, 0
+	// when none was printed.
 	Status int
 	// ExitCode is the exit status of the body's last command.
 	ExitCode int
@@ -87,6 +90,15 @@ type Iteration struct {
 	// ClassifyErr says why the iteration got CategoryError or
 	// CategoryUnmatched.
 	ClassifyErr error
+	// CurlStart and CurlEnd are when the iteration's first curl command
+	// started and its last one returned; zero when it ran none. Under
+	// SystemTools they are all that is known of when a request was sent
+	// and answered (the Exchanges carry the precise times otherwise).
+	CurlStart, CurlEnd time.Time
+	// Curls counts the curl commands the iteration ran. A real curl opens
+	// its own connections, so under SystemTools each is a connection of
+	// its own, never one an earlier command used.
+	Curls int
 }
 
 // LastExchange returns the last non-redirect exchange, nil when curl made none.
@@ -280,6 +292,8 @@ func (r *recorder) finish(exit int) {
 	it.ExitCode = exit
 	if last := it.LastExchange(); last != nil {
 		it.Status = last.Status
+	} else if r.opts.SystemTools {
+		it.Status = printedStatus(it.Stdout)
 	}
 	if r.opts.Classifier != nil {
 		it.Category, it.ClassifyErr = r.opts.Classifier.Classify(it)
@@ -289,6 +303,20 @@ func (r *recorder) finish(exit int) {
 	if r.opts.OnIteration != nil {
 		r.opts.OnIteration(*it)
 	}
+}
+
+// curlRan notes a curl command that ran from start to end.
+func (r *recorder) curlRan(start, end time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur == nil {
+		return
+	}
+	if r.cur.Curls == 0 {
+		r.cur.CurlStart = start
+	}
+	r.cur.CurlEnd = end
+	r.cur.Curls++
 }
 
 func (r *recorder) addCurl(out *curl.Outcome) {
@@ -337,7 +365,11 @@ func (r *recorder) middleware(c *curl.Runner, j *jq.Runner, logger *slog.Logger)
 				if r.opts.SystemTools {
 					// The real binary: nothing is recorded but its output
 					// and exit status; a failing curl counts as no response.
+					start := time.Now()
 					err := next(ctx, args)
+					if args[0] == "curl" {
+						r.curlRan(start, time.Now())
+					}
 					if code, ok := errors.AsType[interp.ExitStatus](err); ok && args[0] == "curl" && code != 0 {
 						r.addCurl(&curl.Outcome{Exit: int(code), Message: "curl exited with status " + strconv.Itoa(int(code))})
 					}
@@ -346,10 +378,12 @@ func (r *recorder) middleware(c *curl.Runner, j *jq.Runner, logger *slog.Logger)
 			}
 			switch args[0] {
 			case "curl":
+				start := time.Now()
 				out, err := c.Run(ctx, args[1:], curl.Stdio{Stdin: hc.Stdin, Stdout: hc.Stdout, Stderr: hc.Stderr})
 				if err != nil {
 					return fmt.Errorf("line %d: %w", hc.Pos.Line(), err)
 				}
+				r.curlRan(start, time.Now())
 				r.addCurl(out)
 				logger.DebugContext(ctx, "curl", "exit", out.Exit, "exchanges", len(out.Exchanges))
 				return exitStatus(out.Exit)

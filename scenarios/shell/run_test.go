@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/splitproof/splitproof/scenarios/curl"
 )
@@ -262,6 +263,29 @@ func TestScaledIterations(t *testing.T) {
 	MustMatchServed(t, res, served, before)
 }
 
+// TestIterationTimes: each iteration says when its curl ran, and its
+// exchange falls inside that window; with the default client (nil) the
+// loop's curl commands share one keep-alive connection.
+func TestIterationTimes(t *testing.T) {
+	hello, _ := newHelloworld(t, 5)
+	env := map[string]string{"ADDR": hostport(hello)}
+	res, err := Run(context.Background(), `for i in {1..3}; do curl -s "$ADDR/hello" -H "host: traffic.split.example"; done`, Options{Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prevEnd time.Time
+	for i, it := range res.Iterations {
+		ex := it.LastExchange()
+		if it.Curls != 1 || ex == nil || ex.Conn != 1 {
+			t.Fatalf("iteration %d: %d curls, exchange %+v; want one curl on connection 1", i, it.Curls, ex)
+		}
+		if ex.Sent.Before(it.CurlStart) || ex.Received.After(it.CurlEnd) || it.CurlStart.Before(prevEnd) {
+			t.Errorf("iteration %d: curl ran %v..%v, request %v..%v, previous curl ended %v", i, it.CurlStart, it.CurlEnd, ex.Sent, ex.Received, prevEnd)
+		}
+		prevEnd = it.CurlEnd
+	}
+}
+
 func TestStopEarly(t *testing.T) {
 	hello, _ := newHelloworld(t, 5)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -440,6 +464,11 @@ func TestSystemTools(t *testing.T) {
 	}
 	if len(res.Iterations) != 2 || !strings.HasPrefix(string(res.Iterations[0].Stdout), "Hello version: v") || res.Iterations[0].Category == CategoryUnmatched {
 		t.Fatalf("iterations %+v", res.Iterations)
+	}
+	// The real curl is only seen from outside: when it ran, not on which
+	// connection.
+	if it := res.Iterations[1]; it.Curls != 1 || it.CurlStart.IsZero() || it.CurlEnd.Before(it.CurlStart) || len(it.Exchanges) != 0 {
+		t.Fatalf("second iteration: %d curls from %v to %v, %d exchanges", it.Curls, it.CurlStart, it.CurlEnd, len(it.Exchanges))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -76,6 +77,17 @@ func TestSystemToolsRealCurlJQ(t *testing.T) {
 			for _, it := range res.Iterations {
 				if len(it.Exchanges) != 0 {
 					t.Fatal("native curl ran: exchanges were recorded")
+				}
+				// The status is known only where curl -i printed it.
+				want := 0
+				if strings.Contains(tt.snippet, "-i") {
+					want = 200
+					if it.Category == "500" {
+						want = 500
+					}
+				}
+				if it.Status != want || it.Curls != 1 {
+					t.Errorf("iteration %d (%s): status %d, %d curls; want %d and 1", it.Index, it.Category, it.Status, it.Curls, want)
 				}
 			}
 		})
