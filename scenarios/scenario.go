@@ -93,7 +93,7 @@ type Step struct {
 
 // Category is one expected outcome and its weight.
 type Category struct {
-	Name    string `json:"name" yaml:"name"`    // as classified: "v1", "gpt-4o-2024-08-06", "500"
+	Name    string `json:"name" yaml:"name"`       // as classified: "v1", "gpt-4o-2024-08-06", "500"
 	Backend string `json:"backend" yaml:"backend"` // the backendRef name it comes from
 	Weight  int32  `json:"weight" yaml:"weight"`
 }
