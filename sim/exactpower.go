@@ -78,12 +78,17 @@ type PowerRow struct {
 	N     int64
 	Alpha float64
 	Delta float64
-	// ExactSize is the Pearson test's exact false-failure rate at N.
-	ExactSize float64
-	// Power is the noncentral chi-square power at the least-favourable split;
-	// ExactPower the enumerated one.
+	// Method is the test a verdict uses at N (ChooseRule).
+	Method Method
+	// PearsonSize is the Pearson test's exact false-failure rate at N;
+	// VerdictSize that of the test the verdict uses (the exact test's,
+	// enumerated, where Pearson's is more than SizeTolerance above Alpha).
+	PearsonSize, VerdictSize float64
+	// Power is the noncentral chi-square power at the least-favourable
+	// split; ExactPower the verdict test's exact power, the minimum over
+	// both signs of the shift (MinPower).
 	Power, ExactPower float64
-	// NeededN reaches DefaultPowerTarget (noncentral chi-square).
+	// NeededN reaches DefaultPowerTarget exactly (SampleSize).
 	NeededN int64
 }
 
@@ -94,25 +99,25 @@ func PowerTable(splits [][]int32, ns []int64, deltas []float64, alpha float64) (
 	for _, w := range splits {
 		p := sharesOf(w)
 		for _, n := range ns {
-			size, err := RejectionProbability(p, p, n, alpha, 0)
+			size, rule, err := VerdictSize(p, n, alpha, TestOptions{})
 			if err != nil {
 				return nil, err
 			}
 			for _, d := range deltas {
-				alt, err := LeastFavourable(p, d)
+				mp, err := MinPower(p, alpha, d, n, TestOptions{})
 				if err != nil {
 					return nil, err
 				}
-				ex, err := RejectionProbability(p, alt.Shares, n, alpha, 0)
-				if err != nil {
-					return nil, err
+				if !mp.Exact {
+					return nil, fmt.Errorf("power of %v at n = %d: %w", w, n, ErrNotComputable)
 				}
 				need, err := SampleSize(p, alpha, d, DefaultPowerTarget)
 				if err != nil {
 					return nil, err
 				}
-				rows = append(rows, PowerRow{Split: w, N: n, Alpha: alpha, Delta: d, ExactSize: size,
-					Power: PowerAt(len(p)-1, alpha, float64(n)*alt.LambdaPerObs), ExactPower: ex, NeededN: need})
+				rows = append(rows, PowerRow{Split: w, N: n, Alpha: alpha, Delta: d, Method: rule.Method,
+					PearsonSize: rule.PearsonSize, VerdictSize: size,
+					Power: PowerAt(len(p)-1, alpha, float64(n)*mp.Alternative.LambdaPerObs), ExactPower: mp.Power, NeededN: need})
 			}
 		}
 	}
@@ -134,7 +139,7 @@ func sharesOf(w []int32) []float64 {
 // WritePowerTable renders rows as the table in the package documentation.
 func WritePowerTable(w io.Writer, rows []PowerRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "split\tn\talpha\texact false-failure rate\tdelta\tpower (noncentral)\tpower (exact)\tn for power 0.8\t")
+	fmt.Fprintln(tw, "split\tn\talpha\tPearson's exact rate\ttest used\tits exact rate\tdelta\tpower (noncentral)\tpower (exact, min)\tn for power 0.8\t")
 	for _, r := range rows {
 		split := ""
 		for i, x := range r.Split {
@@ -143,7 +148,11 @@ func WritePowerTable(w io.Writer, rows []PowerRow) error {
 			}
 			split += fmt.Sprint(x)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%g\t%.6f\t%.2f\t%.4f\t%.4f\t%d\t\n", split, r.N, r.Alpha, r.ExactSize, r.Delta, r.Power, r.ExactPower, r.NeededN)
+		test := "Pearson"
+		if r.Method != MethodPearson {
+			test = "exact"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%g\t%.6f\t%s\t%.6f\t%.2f\t%.4f\t%.4f\t%d\t\n", split, r.N, r.Alpha, r.PearsonSize, test, r.VerdictSize, r.Delta, r.Power, r.ExactPower, r.NeededN)
 	}
 	return tw.Flush()
 }

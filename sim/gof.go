@@ -60,6 +60,10 @@ type GOF struct {
 	PValue float64 `json:"p_value"`
 	// MinExpected is the smallest expected count; below MinExpected the exact test is chosen.
 	MinExpected float64 `json:"min_expected"`
+	// PearsonExactSize is the Pearson test's exact false-failure rate at this
+	// n and split, the figure that decides between it and the exact test
+	// (ChooseRule); -1 when it was not computed.
+	PearsonExactSize float64 `json:"pearson_exact_size"`
 	// MonteCarloRuns and MonteCarloStdErr describe a Monte Carlo p-value (zero otherwise).
 	MonteCarloRuns   int     `json:"monte_carlo_runs,omitempty"`
 	MonteCarloStdErr float64 `json:"monte_carlo_stderr,omitempty"`
@@ -76,6 +80,16 @@ type TestOptions struct {
 	Seed uint64
 	// AlwaysAsymptotic skips the exact test (simulations that only study the chi-square test).
 	AlwaysAsymptotic bool
+	// Alpha is the level the p-value will be compared with (DefaultAlpha if
+	// 0): Pearson's test is used only where its exact false-failure rate at
+	// this level is within SizeTolerance of it (ChooseRule).
+	Alpha float64
+	// SizeBudget bounds the work of computing that rate (DefaultSizeBudget if 0).
+	SizeBudget int
+
+	// rule, when set, is ChooseRule's answer for this n, computed once by
+	// a caller (Simulate) that tests many runs of the same n.
+	rule *Rule
 }
 
 func checkShares(obs []int64, p []float64) error {
@@ -273,15 +287,16 @@ func drawMultinomial(rng *rand.Rand, n int64, p []float64, c []int64) {
 }
 
 // Test runs the goodness-of-fit test of obs against shares p (positive,
-// summing to 1): Pearson's chi-square when every expected count is at least
-// MinExpected, the exact multinomial test otherwise. Chi-square and G-test
-// statistics are always reported.
+// summing to 1) with the test ChooseRule picks for this n and opts.Alpha:
+// Pearson's chi-square where its exact false-failure rate is within
+// SizeTolerance of alpha, the exact multinomial test otherwise. Chi-square
+// and G-test statistics are always reported.
 func Test(obs []int64, p []float64, opts TestOptions) (GOF, error) {
 	if err := checkShares(obs, p); err != nil {
 		return GOF{}, err
 	}
 	n := total(obs)
-	g := GOF{N: n, DF: len(p) - 1, MinExpected: math.Inf(1)}
+	g := GOF{N: n, DF: len(p) - 1, MinExpected: math.Inf(1), PearsonExactSize: -1}
 	for _, q := range p {
 		g.MinExpected = math.Min(g.MinExpected, float64(n)*q)
 	}
@@ -295,7 +310,17 @@ func Test(obs []int64, p []float64, opts TestOptions) (GOF, error) {
 	}
 	g.Chi2, g.Chi2P = Pearson(obs, p)
 	g.G, g.GP = GTest(obs, p)
-	if opts.AlwaysAsymptotic || g.MinExpected >= MinExpected {
+	rule := opts.rule
+	if rule == nil {
+		alpha := opts.Alpha
+		if alpha <= 0 {
+			alpha = DefaultAlpha
+		}
+		r := ChooseRule(p, n, alpha, opts)
+		rule = &r
+	}
+	g.PearsonExactSize = rule.PearsonSize
+	if rule.Method == MethodPearson {
 		g.Method, g.PValue = MethodPearson, g.Chi2P
 		return g, nil
 	}

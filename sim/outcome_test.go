@@ -181,8 +181,8 @@ func TestOffAgreesWithVerdict(t *testing.T) {
 	}{
 		// p = 0.00102 >= alpha, yet a's simultaneous interval excludes 0.1.
 		{"pass with an interval excluding its weight", map[string]int64{"a": 65, "b": 100, "c": 835}, OutcomePass, nil, []bool{false, true, true}, "", true},
-		// p = 0.00048 < alpha, yet every interval contains its weight.
-		{"joint deviation", map[string]int64{"a": 66, "b": 89, "c": 845}, OutcomeFail, nil, []bool{true, true, true}, "joint deviation", false},
+		// p = 0.00050 < alpha, yet every interval contains its weight.
+		{"joint deviation", map[string]int64{"a": 68, "b": 122, "c": 810}, OutcomeFail, nil, []bool{true, true, true}, "joint deviation", false},
 		{"categories off", map[string]int64{"a": 150, "b": 100, "c": 750}, OutcomeFail, []string{"a", "c"}, []bool{false, true, false}, "; off: a, c", false},
 	}
 	for _, tt := range tests {

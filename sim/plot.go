@@ -11,15 +11,16 @@ import (
 )
 
 // Plot writes the verdict as a bar chart (format from the file extension,
-// e.g. .png): observed shares as bars with their simultaneous Wilson
-// intervals, expected shares as red marks.
+// e.g. .png): observed shares as bars with their simultaneous
+// Clopper–Pearson intervals (the ones the verdict uses), expected shares as
+// red marks.
 func (v Verdict) Plot(path string) error {
 	p := plot.New()
 	p.Title.Text = "observed vs expected shares"
 	if v.Scenario != "" {
 		p.Title.Text += ": " + v.Scenario
 	}
-	p.Y.Label.Text = fmt.Sprintf("share (bars: observed, %.4g%% Wilson intervals)", 100*v.IntervalLevel)
+	p.Y.Label.Text = fmt.Sprintf("share (bars: observed, %.4g%% Clopper–Pearson intervals)", 100*v.IntervalLevel)
 	obs := make(plotter.Values, len(v.Categories))
 	names := make([]string, len(v.Categories))
 	exp := make(plotter.XYs, len(v.Categories))
@@ -30,7 +31,7 @@ func (v Verdict) Plot(path string) error {
 		names[i] = r.Name
 		exp[i] = plotter.XY{X: float64(i), Y: r.ExpectedShare}
 		pts[i] = plotter.XY{X: float64(i), Y: r.ObservedShare}
-		errs[i].Low, errs[i].High = r.ObservedShare-r.Wilson.Lo, r.Wilson.Hi-r.ObservedShare
+		errs[i].Low, errs[i].High = r.ObservedShare-r.ClopperPearson.Lo, r.ClopperPearson.Hi-r.ObservedShare
 	}
 	bars, err := plotter.NewBarChart(obs, vg.Points(30))
 	if err != nil {
@@ -58,7 +59,7 @@ func (v Verdict) Plot(path string) error {
 	p.Y.Min = 0
 	top := 0.0
 	for i, r := range v.Categories {
-		top = max(top, r.Wilson.Hi, exp[i].Y)
+		top = max(top, r.ClopperPearson.Hi, exp[i].Y)
 	}
 	p.Y.Max = min(1, top) * 1.15 // room for the legend above the tallest bar
 	if err := p.Save(vg.Points(float64(120+70*len(names))), 4*vg.Inch, path); err != nil {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"math"
@@ -95,15 +96,27 @@ type SimResult struct {
 	Rejections    int      `json:"rejections"`
 	RejectionRate float64  `json:"rejection_rate"`
 	RateInterval  Interval `json:"rejection_rate_interval_99"`
-	// KS is the Kolmogorov–Smirnov distance of the p-values from Uniform(0,1).
+	// KS is the Kolmogorov–Smirnov distance of the p-values from
+	// Uniform(0,1). It is no test: p-values of discrete counts are not
+	// uniform even when nothing is wrong (0.11 at n = 50 for 10/10/80).
 	KS float64 `json:"ks_distance"`
+	// KSNull is the distance from the p-values' exact distribution under
+	// the tested split (random mode, simulated split = tested split, at
+	// most maxKSNullOutcomes outcomes; -1 otherwise): when the test is right
+	// it is sampling noise alone, below KSBound99 with probability 99%.
+	KSNull    float64 `json:"ks_distance_null"`
+	KSBound99 float64 `json:"ks_bound_99"`
 	// TheoryPower is the noncentral chi-square prediction of RejectionRate
-	// (Alpha when the split tested is the one simulated).
+	// (Alpha when the split tested is the one simulated); 0 in smooth mode,
+	// whose deterministic counts no multinomial power describes.
 	TheoryPower   float64 `json:"theory_rejection_rate"`
 	Noncentrality float64 `json:"noncentrality"`
 	// ExactRuns counts runs whose counts equal N*w/sum exactly (smooth mode at
 	// a multiple of its period; such a run has p-value 1).
 	ExactRuns int `json:"exact_runs"`
+	// Rule is the test every run used and Pearson's exact false-failure rate
+	// at this n (the figure that chose it).
+	Rule Rule `json:"rule"`
 	// Period is the smooth-mode period of Weights.
 	Period  uint64    `json:"period"`
 	PValues []float64 `json:"-"`
@@ -169,6 +182,16 @@ func Simulate(ctx context.Context, cfg SimConfig, log *slog.Logger) (SimResult, 
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	simShares := picker.Shares(cfg.Weights)
+	// Every run has the same n and split, so the test is chosen once.
+	testOpts := cfg.Test
+	testOpts.Alpha = cfg.Alpha
+	rule := ChooseRule(shares, cfg.N, cfg.Alpha, testOpts)
+	testOpts.rule = &rule
+	res.Rule = rule
+	// An enumerated exact test gives the same p-value to the same counts:
+	// with few outcomes (small n) remember them, so 10^5 runs cost no more
+	// than the outcomes they hit.
+	memo := &pvalueMemo{on: rule.Method == MethodExact && Outcomes(cfg.N, len(keep)) <= maxMemoOutcomes}
 	for w := range workers {
 		wg.Go(func() {
 			counts := make([]int64, len(cfg.Weights))
@@ -196,14 +219,16 @@ func Simulate(ctx context.Context, cfg SimConfig, log *slog.Logger) (SimResult, 
 				for j, i := range keep {
 					kept[j] = counts[i]
 				}
-				opts := cfg.Test
-				opts.Seed = RunSeed(cfg.Seed^0xa5a5a5a5a5a5a5a5, r)
-				g, err := Test(kept, shares, opts)
+				pv, method, err := memo.test(kept, func() (GOF, error) {
+					opts := testOpts
+					opts.Seed = RunSeed(cfg.Seed^0xa5a5a5a5a5a5a5a5, r)
+					return Test(kept, shares, opts)
+				})
 				if err != nil {
 					errs[w] = fmt.Errorf("run %d: %w", r, err)
 					return
 				}
-				res.PValues[r], methods[r] = g.PValue, g.Method
+				res.PValues[r], methods[r] = pv, method
 				if zeroHit {
 					res.PValues[r] = 0
 				}
@@ -234,6 +259,14 @@ func Simulate(ctx context.Context, cfg SimConfig, log *slog.Logger) (SimResult, 
 	res.RejectionRate = float64(res.Rejections) / float64(cfg.Runs)
 	res.RateInterval = Wilson(int64(res.Rejections), int64(cfg.Runs), 0.99)
 	res.KS = KSUniform(res.PValues)
+	res.KSNull, res.KSBound99 = -1, KSBound99(cfg.Runs)
+	if cfg.Mode == picker.Random && slices.Equal(picker.Shares(cfg.Weights), all) {
+		// A correct split in random mode: compare the p-values with their
+		// exact distribution, which discreteness keeps away from uniform.
+		if pv, cum, err := nullPValues(shares, cfg.N, rule, maxKSNullOutcomes); err == nil {
+			res.KSNull = KSFromNull(res.PValues, pv, cum)
+		}
+	}
 	res.TheoryPower = cfg.Alpha
 	simKept := make([]float64, len(keep))
 	var lost float64
@@ -242,6 +275,9 @@ func Simulate(ctx context.Context, cfg SimConfig, log *slog.Logger) (SimResult, 
 		lost += simShares[i]
 	}
 	switch {
+	case cfg.Mode == picker.Smooth:
+		// Smooth picks are deterministic: no multinomial power applies.
+		res.TheoryPower = 0
 	case lost < 1-1e-12:
 		res.TheoryPower = 1 - math.Pow(lost, float64(cfg.N)) // any pick on a tested weight-0 category rejects
 	case len(keep) < 2:
@@ -265,4 +301,35 @@ func KSUniform(ps []float64) float64 {
 		d = math.Max(d, math.Max(float64(i+1)/n-p, p-float64(i)/n))
 	}
 	return d
+}
+
+// maxKSNullOutcomes bounds the outcomes enumerated for KSNull (under a second).
+const maxKSNullOutcomes = 1_000_000
+
+// maxMemoOutcomes bounds the outcomes whose p-values a simulation remembers.
+const maxMemoOutcomes = 200_000
+
+// pvalueMemo remembers the p-values of an enumerated exact test by counts.
+type pvalueMemo struct {
+	on bool
+	m  sync.Map // string(counts) -> GOF
+}
+
+func (pm *pvalueMemo) test(counts []int64, run func() (GOF, error)) (float64, Method, error) {
+	if !pm.on {
+		g, err := run()
+		return g.PValue, g.Method, err
+	}
+	key := make([]byte, 0, 8*len(counts))
+	for _, c := range counts {
+		key = binary.AppendVarint(key, c)
+	}
+	if g, ok := pm.m.Load(string(key)); ok {
+		return g.(GOF).PValue, g.(GOF).Method, nil
+	}
+	g, err := run()
+	if err == nil {
+		pm.m.Store(string(key), g)
+	}
+	return g.PValue, g.Method, err
 }

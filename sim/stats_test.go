@@ -92,7 +92,10 @@ func TestTestChoosesMethod(t *testing.T) {
 		{"zero counts", []int64{0, 0, 0}, []float64{0.1, 0.1, 0.8}, TestOptions{}, MethodExact, 1},
 		{"expected below 5 uses exact", []int64{4, 1, 5}, []float64{0.1, 0.1, 0.8}, TestOptions{}, MethodExact, 0.0162784256},
 		{"large counts use pearson", []int64{315, 108, 101, 32}, []float64{9.0 / 16, 3.0 / 16, 3.0 / 16, 1.0 / 16}, TestOptions{}, MethodPearson, 0.925425895103615967},
-		{"one category carrying everything", []int64{0, 0, 100}, []float64{0.1, 0.1, 0.8}, TestOptions{}, MethodPearson, -1},
+		{"one category carrying everything", []int64{0, 0, 1000}, []float64{0.1, 0.1, 0.8}, TestOptions{}, MethodPearson, -1},
+		// Every expected count is at least 5, but Pearson's exact size at
+		// n = 50 is 2.38 alpha: the exact test decides.
+		{"pearson too far off alpha uses exact", []int64{5, 5, 40}, []float64{0.1, 0.1, 0.8}, TestOptions{}, MethodExact, 1},
 		{"too many outcomes uses monte carlo", []int64{1, 0, 2, 0, 0, 1, 0, 3, 0, 0, 2, 0, 1, 0, 0, 30},
 			[]float64{0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.7},
 			TestOptions{MonteCarloRuns: 2000, Seed: 3}, MethodMonteCarlo, -1},
@@ -114,10 +117,10 @@ func TestTestChoosesMethod(t *testing.T) {
 			}
 		})
 	}
-	g, _ := Test([]int64{0, 0, 100}, []float64{0.1, 0.1, 0.8}, TestOptions{})
-	// chi2 = 10 + 10 + 20²/80 = 25 and with df = 2 the survival is exp(-x/2).
-	if !near(g.Chi2, 25, 1e-12) || !near(g.PValue, math.Exp(-12.5), 1e-15) {
-		t.Errorf("everything on the 80%% backend: chi2 = %v, p = %g, want 25 and exp(-12.5)", g.Chi2, g.PValue)
+	g, _ := Test([]int64{0, 0, 1000}, []float64{0.1, 0.1, 0.8}, TestOptions{})
+	// chi2 = 100 + 100 + 200²/800 = 250 and with df = 2 the survival is exp(-x/2).
+	if !near(g.Chi2, 250, 1e-9) || !near(g.PValue, math.Exp(-125), 1e-60) {
+		t.Errorf("everything on the 80%% backend: chi2 = %v, p = %g, want 250 and exp(-125)", g.Chi2, g.PValue)
 	}
 }
 
@@ -257,12 +260,18 @@ func TestPowerAndSampleSize(t *testing.T) {
 	// Textbook check (Cohen 1988, Table 7.4.15): chi-square, df = 1,
 	// alpha = 0.05, effect w = 0.3 (λ = n w²) needs n = 88 for power 0.80.
 	// With two categories of 50% each, δ gives w = 2δ, so δ = 0.15.
-	n, err := SampleSize([]float64{0.5, 0.5}, 0.05, 0.15, 0.8)
+	n, err := noncentralSampleSize([]float64{0.5, 0.5}, 0.05, 0.15, 0.8)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 88 {
 		t.Errorf("sample size = %d, want 88 (Cohen)", n)
+	}
+	// SampleSize itself is exact: the test it names reaches the power there.
+	if ne, err := SampleSize([]float64{0.5, 0.5}, 0.05, 0.15, 0.8); err != nil {
+		t.Fatal(err)
+	} else if mp, _ := MinPower([]float64{0.5, 0.5}, 0.05, 0.15, ne, TestOptions{}); !mp.Exact || mp.Power < 0.8 {
+		t.Errorf("exact sample size %d has power %+v", ne, mp)
 	}
 	pw, _ := Power([]float64{0.5, 0.5}, 0.05, 0.15, n)
 	pwPrev, _ := Power([]float64{0.5, 0.5}, 0.05, 0.15, n-1)

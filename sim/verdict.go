@@ -48,10 +48,14 @@ type CategoryResult struct {
 	ExpectedCount float64 `json:"expected_count"`
 	// Deviation is ObservedShare - ExpectedShare.
 	Deviation float64 `json:"deviation"`
-	// Wilson and ClopperPearson are simultaneous intervals (see IntervalLevel).
+	// Wilson and ClopperPearson are simultaneous intervals (see
+	// IntervalLevel). The verdict uses Clopper–Pearson: its coverage is
+	// never below nominal, so the family's error is at most Alpha, while
+	// Wilson's falls short for small shares (TestIntervalCoverage); Wilson
+	// is kept for reference.
 	Wilson         Interval `json:"wilson"`
 	ClopperPearson Interval `json:"clopper_pearson"`
-	// Inside reports whether ExpectedShare lies in the Wilson interval.
+	// Inside reports whether ExpectedShare lies in the Clopper–Pearson interval.
 	Inside bool   `json:"inside"`
 	Status string `json:"status"`
 }
@@ -60,12 +64,15 @@ type CategoryResult struct {
 type PowerStatement struct {
 	// Delta is the deviation (absolute share) the power is computed for.
 	Delta float64 `json:"delta"`
-	// Power is the probability this verdict's n would fail the least-favourable
-	// split at Delta (noncentral chi-square approximation).
+	// Power is the probability this verdict's n would fail the
+	// least-favourable split at Delta: the minimum over both signs of the
+	// shift, exact (MinPower) unless Exact is false, when it is the
+	// noncentral chi-square approximation.
 	Power float64 `json:"power"`
+	Exact bool    `json:"exact"`
 	// Alternative is that least-favourable split.
 	Alternative Alternative `json:"alternative"`
-	// NeededN is the n giving DefaultPowerTarget at Delta.
+	// NeededN is the n giving DefaultPowerTarget at Delta (SampleSize).
 	NeededN int64 `json:"needed_n"`
 	// Target is the power NeededN aims at.
 	Target float64 `json:"target"`
@@ -283,10 +290,12 @@ func Verify(cf CountsFile, opts Options) (Verdict, error) {
 		r.Wilson = Wilson(r.Count, v.N, v.IntervalLevel)
 		r.ClopperPearson = ClopperPearson(r.Count, v.N, v.IntervalLevel)
 		if r.Weight > 0 {
-			r.Inside = r.Wilson.Contains(r.ExpectedShare)
+			r.Inside = r.ClopperPearson.Contains(r.ExpectedShare)
 		}
 	}
-	g, err := Test(obs, shares, opts.Test)
+	topts := opts.Test
+	topts.Alpha = alpha
+	g, err := Test(obs, shares, topts)
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -302,11 +311,14 @@ func Verify(cf CountsFile, opts Options) (Verdict, error) {
 		v.Reject(fmt.Sprintf("%s: %s p = %.3g < alpha = %g; largest deviation %s: observed %.4f, expected %.4f (%+.2f percentage points)",
 			fitFailurePrefix, g.Method, g.PValue, alpha, w.Name, w.ObservedShare, w.ExpectedShare, 100*w.Deviation))
 	}
-	if alt, err := LeastFavourable(shares, delta); err == nil {
-		ps := &PowerStatement{Delta: delta, Alternative: alt, Target: DefaultPowerTarget}
-		ps.Power = PowerAt(k-1, alpha, float64(v.Valid)*alt.LambdaPerObs)
+	if k >= 2 {
+		mp, err := MinPower(shares, alpha, delta, v.Valid, topts)
+		if err != nil {
+			return Verdict{}, fmt.Errorf("power of the verdict: %w", err)
+		}
+		ps := &PowerStatement{Delta: delta, Power: mp.Power, Exact: mp.Exact, Alternative: mp.Alternative, Target: DefaultPowerTarget}
 		if ps.NeededN, err = SampleSize(shares, alpha, delta, DefaultPowerTarget); err != nil {
-			return Verdict{}, err
+			return Verdict{}, fmt.Errorf("sample size for the verdict: %w", err)
 		}
 		v.Power = ps
 	}
@@ -350,10 +362,10 @@ func (v Verdict) WriteTable(w io.Writer) error {
 	if v.Scenario != "" {
 		fmt.Fprintf(tw, "scenario: %s\n", v.Scenario)
 	}
-	fmt.Fprintf(tw, "CATEGORY\tWEIGHT\tCOUNT\tOBSERVED\tEXPECTED\tDEVIATION\tINTERVAL (%.4g%% Wilson)\tSTATUS\n", 100*v.IntervalLevel)
+	fmt.Fprintf(tw, "CATEGORY\tWEIGHT\tCOUNT\tOBSERVED\tEXPECTED\tDEVIATION\tINTERVAL (%.4g%% Clopper-Pearson)\tSTATUS\n", 100*v.IntervalLevel)
 	for _, r := range v.Categories {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\t%.4f\t%+.2f pp\t[%.4f, %.4f]\t%s\n",
-			r.Name, r.Weight, r.Count, r.ObservedShare, r.ExpectedShare, 100*r.Deviation, r.Wilson.Lo, r.Wilson.Hi, r.Status)
+			r.Name, r.Weight, r.Count, r.ObservedShare, r.ExpectedShare, 100*r.Deviation, r.ClopperPearson.Lo, r.ClopperPearson.Hi, r.Status)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -367,15 +379,14 @@ func (v Verdict) WriteTable(w io.Writer) error {
 	if v.Test.MonteCarloRuns > 0 {
 		fmt.Fprintf(&b, ", %d draws, stderr %.2g", v.Test.MonteCarloRuns, v.Test.MonteCarloStdErr)
 	}
-	if v.Test.Method == MethodPearson {
-		fmt.Fprintf(&b, "\nfalse-failure rate: %g nominal (chi-square approximation: the exact rate at this n and split is not computed and can exceed it)", v.Alpha)
-	} else {
-		fmt.Fprintf(&b, "\nfalse-failure rate: at most %g (exact test)", v.Alpha)
-	}
-	fmt.Fprintf(&b, "; intervals simultaneous by %s\n", v.Correction)
+	fmt.Fprintf(&b, "\nfalse-failure rate: %s; intervals simultaneous by %s\n", v.rateLine(), v.Correction)
 	if p := v.Power; p != nil {
-		fmt.Fprintf(&b, "power: %.3f against a %.1f-percentage-point shift on %s (others moving in proportion); %d requests give power %.2f\n",
-			p.Power, 100*p.Delta, v.nameOfTested(p.Alternative.Category), p.NeededN, p.Target)
+		how := "exact"
+		if !p.Exact {
+			how = "noncentral chi-square approximation"
+		}
+		fmt.Fprintf(&b, "power: %.3f (%s) against a shift of %+.1f percentage points on %s (others moving in proportion; the harder sign); %d requests give power %.2f\n",
+			p.Power, how, 100*p.Alternative.Delta, v.nameOfTested(p.Alternative.Category), p.NeededN, p.Target)
 	} else {
 		b.WriteString("power: not applicable (a single weighted category cannot deviate)\n")
 	}
@@ -396,6 +407,32 @@ func (v Verdict) WriteTable(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// rateLine states the false-failure rate that holds for this verdict's n
+// and split: Pearson's exact rate where its test decided (ChooseRule keeps
+// it only within SizeTolerance of alpha), else the exact test's bound.
+func (v Verdict) rateLine() string {
+	switch v.Test.Method {
+	case MethodPearson:
+		if v.Test.PearsonExactSize >= 0 {
+			return fmt.Sprintf("%.4g exact at n = %d for this split (Pearson chi-square at alpha %g)", v.Test.PearsonExactSize, v.Test.N, v.Alpha)
+		}
+		return fmt.Sprintf("%g nominal (chi-square approximation; its exact rate was not computed)", v.Alpha)
+	case MethodSingle:
+		return "none: nothing to test (a single weighted category takes every valid response)"
+	}
+	if v.Test.N == 0 {
+		return "none: nothing to test (no response in a weighted category)"
+	}
+	why := ""
+	if v.Test.PearsonExactSize >= 0 {
+		why = fmt.Sprintf("; Pearson's chi-square would have %.4g at this n", v.Test.PearsonExactSize)
+	}
+	if v.Test.Method == MethodMonteCarlo {
+		return fmt.Sprintf("at most %g (Monte Carlo exact multinomial test, valid by construction%s)", v.Alpha, why)
+	}
+	return fmt.Sprintf("at most %g (exact multinomial test%s)", v.Alpha, why)
 }
 
 // nameOfTested maps an index among the weight>0 categories back to its name.

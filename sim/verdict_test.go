@@ -174,10 +174,7 @@ func TestVerdictRendering(t *testing.T) {
 }
 
 func TestPowerTableGolden(t *testing.T) {
-	if testing.Short() {
-		t.Skip("enumerates 10^8 outcomes; the enumeration itself is checked by TestRejectionProbabilityBinomial and the calibration tests")
-	}
-	rows, err := PowerTable([][]int32{{10, 10, 80}, {80, 20}}, []int64{500, 1000, 10000}, []float64{0.02, 0.05}, DefaultAlpha)
+	rows, err := PowerTable([][]int32{{10, 10, 80}, {80, 20}}, []int64{50, 500, 590, 1000, 10000}, []float64{0.02, 0.05}, DefaultAlpha)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +183,15 @@ func TestPowerTableGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	MustMatchGolden(t, "power-table.golden", b.Bytes())
+	// The package documentation shows the same table, indented by a tab.
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		// gofmt trims the table's common indentation in doc.go.
+		if !strings.Contains(string(doc), strings.TrimLeft(line, " ")+"\n") {
+			t.Errorf("doc.go lacks the power table line %q", line)
+		}
+	}
 }

@@ -115,7 +115,13 @@ func TestReplaySignalIsInconclusive(t *testing.T) {
 // TestSimSignal: sim ignored SIGINT inside a run (--n 10^12 needed SIGKILL).
 func TestSimSignal(t *testing.T) {
 	cmd, stderr, _ := startSplitproof(t, "sim", "--weights", "10,10,80", "--n", "1000000000000", "--runs", "2")
-	time.Sleep(300 * time.Millisecond)
+	// The start line comes after Main has taken over the signals: a
+	// signal sent earlier would end the child the default way.
+	for stderr.Scan() {
+		if strings.HasPrefix(stderr.Text(), "simulating ") {
+			break
+		}
+	}
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

@@ -24,10 +24,13 @@ const simSynopsis = `sim --weights W1,W2,... [--mode random|smooth] [--n N] [--r
 Draws R runs of N picks through the reference proxy's weighted picker (the
 same code the proxy uses), tests each run against the weights (or against
 --test-against) and reports how often the test rejects: under the simulated
-split that is the false-failure rate (about alpha), under a different split
-it is the power. Also reports the Kolmogorov–Smirnov distance of the run
-p-values from uniform and the noncentral chi-square prediction. Run r uses a
-seed derived from (seed, r), so results never depend on the core count.
+split that is the false-failure rate (at most 1.1 alpha: the test is chosen
+so), under a different split it is the power. Also reports the
+Kolmogorov–Smirnov distance of the run p-values from uniform, the
+false-failure rate that holds for the test used at this n, and the
+noncentral chi-square prediction of power (none in smooth mode, whose picks
+are deterministic). Run r uses a seed derived from (seed, r), so results
+never depend on the core count.
 SIGINT or SIGTERM stops a simulation within milliseconds, even inside a run.
 
 Exit codes: 0 the simulation ran, 2 bad input (flags out of range), 3
@@ -87,6 +90,7 @@ func runSim(ctx context.Context, env *Env, args []string) error {
 	cfg := sim.SimConfig{Weights: w, Mode: m, N: *n, Runs: *runs, Seed: *seed, TestAgainst: ta, Alpha: *alpha, Workers: *workers}
 	if float64(*n)*float64(*runs) >= 10_000_000 { // float: n*runs can overflow int64
 		cfg.Progress = progressLine(env.Stderr)
+		fmt.Fprintf(env.Stderr, "simulating %d runs of %d picks (SIGINT or SIGTERM stops it, with no result)\n", *runs, *n)
 	}
 	res, err := sim.Simulate(ctx, cfg, env.Logger)
 	if cfg.Progress != nil {
@@ -138,11 +142,20 @@ func writeSimText(w io.Writer, r sim.SimResult) error {
 	}
 	fmt.Fprintf(&b, "rejections: %d of %d = %.4f, 99%% interval [%.4f, %.4f]\n", r.Rejections, r.Runs, r.RejectionRate, r.RateInterval.Lo, r.RateInterval.Hi)
 	if joinWeights(r.Weights) == joinWeights(r.TestAgainst) {
-		fmt.Fprintf(&b, "expected (false-failure rate): %g\n", r.Alpha)
+		fmt.Fprintf(&b, "expected (false-failure rate): %g nominal; %s\n", r.Alpha, simRateHolds(r.Rule))
+	} else if r.Mode == string(picker.Smooth) {
+		// Smooth picks are deterministic, not multinomial draws: no power
+		// formula describes them, so none is printed.
+		b.WriteString("expected: no power stated (smooth mode is deterministic; the multinomial power does not apply)\n")
 	} else {
 		fmt.Fprintf(&b, "expected (power, noncentral chi-square, lambda %.3g): %.4f\n", r.Noncentrality, r.TheoryPower)
 	}
-	fmt.Fprintf(&b, "KS distance of p-values from uniform: %.4f\n", r.KS)
+	if r.KSNull >= 0 {
+		fmt.Fprintf(&b, "KS distance of p-values from their exact distribution under the split: %.4f (sampling alone stays below %.4f with 99%% probability); from uniform: %.4f, which the discrete counts explain\n",
+			r.KSNull, r.KSBound99, r.KS)
+	} else {
+		fmt.Fprintf(&b, "KS distance of p-values from uniform: %.4f (no test: p-values of discrete counts are not uniform even when nothing is wrong)\n", r.KS)
+	}
 	if r.Mode == string(picker.Smooth) {
 		fmt.Fprintf(&b, "smooth mode: period %d; counts exactly n*w/sum in %d of %d runs", r.Period, r.ExactRuns, r.Runs)
 		if r.ExactRuns > 0 {
@@ -152,6 +165,25 @@ func writeSimText(w io.Writer, r sim.SimResult) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// simRateHolds says which false-failure rate holds for the test the runs
+// used at this n: Pearson's exact rate, or the exact test's bound.
+func simRateHolds(r sim.Rule) string {
+	switch r.Method {
+	case sim.MethodPearson:
+		if r.PearsonSize >= 0 {
+			return fmt.Sprintf("exact %.4g at this n (%s)", r.PearsonSize, r.Method)
+		}
+		return fmt.Sprintf("%s, exact rate not computed", r.Method)
+	case sim.MethodSingle:
+		return "nothing to test (a single weighted category)"
+	}
+	why := ""
+	if r.PearsonSize >= 0 {
+		why = fmt.Sprintf("; Pearson's chi-square would have %.4g at this n", r.PearsonSize)
+	}
+	return fmt.Sprintf("at most that (%s%s)", r.Method, why)
 }
 
 func joinWeights(w []int32) string {

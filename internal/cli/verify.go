@@ -23,9 +23,10 @@ const verifySynopsis = `verify --weights NAME=W,... --counts NAME=N,... | --file
        [--alpha A] [--delta D] [--json] [--plot FILE.png]
 
 Tests counts of responses per category (backend, or a status such as 500 for
-the share of invalid backendRefs) against the weights: Pearson's chi-square,
-or the exact multinomial test when expected counts are below 5, with
-Bonferroni-corrected Wilson intervals per category. A weight-0 category that
+the share of invalid backendRefs) against the weights: Pearson's chi-square
+where its exact false-failure rate at this n and split is within 10% of alpha,
+else the exact multinomial test, with Bonferroni-corrected Clopper-Pearson
+intervals per category. A weight-0 category that
 received responses, or responses in no category, fail the verdict. Prints the
 table, the false-failure rate (alpha) and the power against a shift of delta.
 Counts are at most 10^12 responses in all. The --file format is documented in
