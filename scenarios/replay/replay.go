@@ -48,6 +48,11 @@ func AddressEndpoint(raw, portForward string) (*Endpoint, error) {
 	if u.Scheme != "http" {
 		return nil, fmt.Errorf("--gateway %q: only http:// gateways are supported", raw)
 	}
+	// The snippets send their own paths; a path here would be dropped
+	// without a word, so it is refused.
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("--gateway %q: give only scheme://host[:port]; the snippets send their own paths, and a path, query, fragment or user here would be ignored", raw)
+	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
 		port = "80"
