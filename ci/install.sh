@@ -4,13 +4,14 @@
 # /usr/local/go). Idempotent and quiet when everything is there.
 #
 #   ci/install.sh [test] [kind]     (default: test)
-#     test   make, curl, jq, nginx-light (the third-party gateway the replayer
-#            is checked against) and shellcheck (make lint)
+#     test   make, curl, jq, nginx-light and haproxy (third-party gateways the
+#            replayer is checked against in conformance/peers)
+#            and shellcheck (make lint)
 #     kind   docker.io, mmdebstrap, iptables and Debian's keyring (make e2e)
 #
-# Debian's maintainer scripts start the services they install (nginx, docker);
-# this script starts none: a temporary policy-rc.d denies every start, so no
-# process is left behind for anyone to stop.
+# Debian's maintainer scripts start the services they install (nginx, haproxy,
+# docker); this script starts none: a temporary policy-rc.d denies every
+# start, so no process is left behind for anyone to stop.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 groups=("$@")
@@ -26,6 +27,7 @@ for group in "${groups[@]}"; do
       have curl || need+=(curl)
       have jq || need+=(jq)
       have nginx || need+=(nginx-light)
+      have haproxy || need+=(haproxy)
       have shellcheck || need+=(shellcheck) ;;
     kind)
       have dockerd || need+=(docker.io)

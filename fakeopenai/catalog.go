@@ -1,15 +1,12 @@
 package fakeopenai
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/splitproof/splitproof/internal/strictdecode"
 )
 
 // ModelType says which endpoint serves a model; a model sent to another
@@ -185,246 +182,59 @@ func LoadCatalog(path string) (*Catalog, error) {
 //	  type: embedding
 //	  dimensions: 1536                # embedding models only, required
 func ParseCatalog(name string, data []byte) (*Catalog, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty model catalogue", name)
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		line := extra.Line
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		return nil, fmt.Errorf("%s:%d: a model catalogue is one YAML document, found another", name, line)
-	}
-	p := catalogParser{file: name}
-	models, err := p.document(&doc)
+	var file catalogFile
+	doc, err := strictdecode.Decoder{File: name}.YAML(data, &file)
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalog{models: make([]Model, len(models)), byName: make(map[string]int)}
-	if len(models) == 0 {
-		return nil, fmt.Errorf("%s:%d: models: the catalogue has no models", name, p.modelsLine)
+	var errs strictdecode.List
+	if file.APIVersion != CatalogAPIVersion {
+		errs.Add(doc.Errorf(at("apiVersion"), "want %q, got %q", CatalogAPIVersion, file.APIVersion))
 	}
-	for i, m := range models {
-		if err := c.add(i, m.Model); err != nil {
-			return nil, fmt.Errorf("%s:%d: models[%d]: %w", name, m.line, i, err)
+	if file.Kind != CatalogKind {
+		errs.Add(doc.Errorf(at("kind"), "want %q, got %q", CatalogKind, file.Kind))
+	}
+	switch {
+	case !doc.Has("models"):
+		errs.Add(doc.Errorf(at("models"), "required field is missing"))
+	case len(file.Models) == 0:
+		errs.Add(doc.Errorf(at("models"), "the catalogue has no models"))
+	}
+	for i := range file.Models {
+		for _, f := range []string{"id", "type"} {
+			if !doc.Has("models", i, f) {
+				errs.Add(doc.Errorf(at("models", i, f), "required field is missing"))
+			}
+		}
+	}
+	if errs.Len() > 0 {
+		return nil, errs.Err()
+	}
+	c := &Catalog{models: make([]Model, len(file.Models)), byName: make(map[string]int)}
+	for i, m := range file.Models {
+		if err := c.add(i, Model(m)); err != nil {
+			return nil, doc.Errorf(at("models", i), "%v", err)
 		}
 	}
 	return c, nil
 }
 
-type catalogParser struct {
-	file       string
-	modelsLine int
+// catalogFile is a catalogue file as written; a model in it is a Model with
+// the file's field names.
+type catalogFile struct {
+	APIVersion string      `yaml:"apiVersion"`
+	Kind       string      `yaml:"kind"`
+	Models     []modelYAML `yaml:"models"`
 }
 
-type parsedModel struct {
-	Model
-	line int
+type modelYAML struct {
+	ID         string    `yaml:"id"`
+	Aliases    []string  `yaml:"aliases"`
+	Type       ModelType `yaml:"type"`
+	Created    int64     `yaml:"created"`
+	OwnedBy    string    `yaml:"ownedBy"`
+	Dimensions int       `yaml:"dimensions"`
 }
 
-func (p *catalogParser) errorf(n *yaml.Node, field, format string, args ...any) error {
-	return fmt.Errorf("%s:%d: %s: %s", p.file, n.Line, field, fmt.Sprintf(format, args...))
-}
-
-// fields walks a mapping node, rejecting duplicate and unknown keys, and
-// calls set for each known one.
-func (p *catalogParser) fields(n *yaml.Node, path string, known []string, set func(key string, v *yaml.Node) error) error {
-	n = deref(n)
-	if n.Kind != yaml.MappingNode {
-		return p.errorf(n, pathOr(path), "want a mapping, got %s", describe(n))
-	}
-	seen := make(map[string]bool, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), n.Content[i+1]
-		field := join(path, k.Value)
-		if k.Kind != yaml.ScalarNode {
-			return p.errorf(k, pathOr(path), "want a field name, got %s", describe(k))
-		}
-		if seen[k.Value] {
-			return p.errorf(k, field, "duplicate field")
-		}
-		seen[k.Value] = true
-		ok := false
-		for _, f := range known {
-			ok = ok || f == k.Value
-		}
-		if !ok {
-			return p.errorf(k, field, "unknown field (known: %s)", strings.Join(known, ", "))
-		}
-		if err := set(k.Value, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p *catalogParser) document(doc *yaml.Node) ([]parsedModel, error) {
-	root := doc
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		root = doc.Content[0]
-	}
-	var apiVersion, kind string
-	var models []parsedModel
-	haveModels := false
-	err := p.fields(root, "", []string{"apiVersion", "kind", "models"}, func(key string, v *yaml.Node) error {
-		switch key {
-		case "apiVersion":
-			return p.str(v, key, &apiVersion)
-		case "kind":
-			return p.str(v, key, &kind)
-		default:
-			haveModels = true
-			p.modelsLine = v.Line
-			return p.models(v, &models)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	if apiVersion != CatalogAPIVersion {
-		return nil, p.errorf(root, "apiVersion", "want %q, got %q", CatalogAPIVersion, apiVersion)
-	}
-	if kind != CatalogKind {
-		return nil, p.errorf(root, "kind", "want %q, got %q", CatalogKind, kind)
-	}
-	if !haveModels {
-		return nil, p.errorf(root, "models", "required field is missing")
-	}
-	return models, nil
-}
-
-func (p *catalogParser) models(n *yaml.Node, out *[]parsedModel) error {
-	n = deref(n)
-	if n.Kind != yaml.SequenceNode {
-		return p.errorf(n, "models", "want a list of models, got %s", describe(n))
-	}
-	for i, item := range n.Content {
-		path := fmt.Sprintf("models[%d]", i)
-		m := parsedModel{line: deref(item).Line}
-		var typ string
-		haveID, haveType := false, false
-		known := []string{"id", "aliases", "type", "created", "ownedBy", "dimensions"}
-		err := p.fields(item, path, known, func(key string, v *yaml.Node) error {
-			field := path + "." + key
-			switch key {
-			case "id":
-				haveID = true
-				return p.str(v, field, &m.ID)
-			case "aliases":
-				return p.strs(v, field, &m.Aliases)
-			case "type":
-				haveType = true
-				return p.str(v, field, &typ)
-			case "created":
-				return p.integer(v, field, &m.Created)
-			case "ownedBy":
-				return p.str(v, field, &m.OwnedBy)
-			default:
-				var d int64
-				err := p.integer(v, field, &d)
-				m.Dimensions = int(d)
-				if err == nil && int64(m.Dimensions) != d {
-					err = p.errorf(v, field, "%d is out of range", d)
-				}
-				return err
-			}
-		})
-		if err != nil {
-			return err
-		}
-		if !haveID {
-			return p.errorf(deref(item), path+".id", "required field is missing")
-		}
-		if !haveType {
-			return p.errorf(deref(item), path+".type", "required field is missing")
-		}
-		m.Type = ModelType(typ)
-		*out = append(*out, m)
-	}
-	return nil
-}
-
-func (p *catalogParser) str(n *yaml.Node, field string, out *string) error {
-	n = deref(n)
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		return p.errorf(n, field, "want a string, got %s", describe(n))
-	}
-	*out = n.Value
-	return nil
-}
-
-func (p *catalogParser) strs(n *yaml.Node, field string, out *[]string) error {
-	n = deref(n)
-	if n.Kind != yaml.SequenceNode {
-		return p.errorf(n, field, "want a list of strings, got %s", describe(n))
-	}
-	for i, item := range n.Content {
-		var s string
-		if err := p.str(item, fmt.Sprintf("%s[%d]", field, i), &s); err != nil {
-			return err
-		}
-		*out = append(*out, s)
-	}
-	return nil
-}
-
-func (p *catalogParser) integer(n *yaml.Node, field string, out *int64) error {
-	n = deref(n)
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		return p.errorf(n, field, "want an integer, got %s", describe(n))
-	}
-	v, err := strconv.ParseInt(n.Value, 0, 64)
-	if err != nil {
-		return p.errorf(n, field, "want an integer: %v", err)
-	}
-	*out = v
-	return nil
-}
-
-// deref follows YAML aliases (*name) to the node they stand for.
-func deref(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!null":
-			return "null"
-		case "!!str":
-			return fmt.Sprintf("the string %q", n.Value)
-		}
-		return fmt.Sprintf("%s %s", strings.TrimPrefix(n.Tag, "!!"), n.Value)
-	case yaml.DocumentNode:
-		return "an empty document"
-	}
-	return "an alias"
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func pathOr(path string) string {
-	if path == "" {
-		return "(top level)"
-	}
-	return path
-}
+// at is a field path in a catalogue file.
+func at(elems ...any) []any { return elems }

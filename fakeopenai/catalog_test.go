@@ -47,20 +47,23 @@ func TestParseCatalogInvalid(t *testing.T) {
 		doc  string
 		want string // substring of the error, which starts with file:line
 	}{
-		{"unknown field", header + "models:\n- id: a\n  type: chat\n  colour: red\n", "cat.yaml:6: models[0].colour: unknown field"},
-		{"unknown top-level field", header + "modles: []\n", "cat.yaml:3: modles: unknown field"},
-		{"wrong type", header + "models:\n- id: a\n  type: chat\n  created: yesterday\n", `cat.yaml:6: models[0].created: want an integer, got the string "yesterday"`},
-		{"aliases not a list", header + "models:\n- id: a\n  type: chat\n  aliases: b\n", "cat.yaml:6: models[0].aliases: want a list of strings"},
+		{"unknown field", header + "models:\n- id: a\n  type: chat\n  colour: red\n", `cat.yaml:6: models[0]: unknown field "colour" (known fields: id, aliases, type, created, ownedBy, dimensions)`},
+		{"unknown top-level field", header + "modles: []\n", `cat.yaml:3: unknown field "modles" (known fields: apiVersion, kind, models)`},
+		{"wrong type", header + "models:\n- id: a\n  type: chat\n  created: yesterday\n", "cat.yaml:6: models[0].created: cannot unmarshal !!str `yesterday` into int64"},
+		{"aliases not a list", header + "models:\n- id: a\n  type: chat\n  aliases: b\n", "cat.yaml:6: models[0].aliases: cannot unmarshal !!str `b` into []string"},
 		{"unknown type", header + "models:\n- id: a\n  type: audio\n", `cat.yaml:4: models[0]: type: unknown model type "audio"`},
 		{"missing id", header + "models:\n- type: chat\n", "cat.yaml:4: models[0].id: required field is missing"},
 		{"duplicate name", header + "models:\n- id: a\n  type: chat\n- id: b\n  aliases: [a]\n  type: chat\n", `cat.yaml:6: models[1]: name "a" is already used by a`},
-		{"duplicate key", header + "models:\n- id: a\n  id: b\n  type: chat\n", "cat.yaml:5: models[0].id: duplicate field"},
+		{"duplicate key", header + "models:\n- id: a\n  id: b\n  type: chat\n", "cat.yaml:5: models[0].id: field given twice (first at line 4)"},
 		{"embedding without dimensions", header + "models:\n- id: e\n  type: embedding\n", "cat.yaml:4: models[0]: dimensions"},
 		{"no models", header + "models: []\n", "cat.yaml:3: models: the catalogue has no models"},
-		{"wrong kind", "apiVersion: fakeopenai.splitproof.dev/v1alpha1\nkind: Other\nmodels: []\n", `cat.yaml:1: kind: want "ModelCatalog"`},
-		{"syntax error", header + "models: [\n", "cat.yaml: yaml: line"},
-		{"empty", "", "cat.yaml: empty model catalogue"},
-		{"two documents", header + "models:\n- id: a\n  type: chat\n---\nfoo: 1\n", "cat.yaml:6: a model catalogue is one YAML document"},
+		{"wrong kind", "apiVersion: fakeopenai.splitproof.dev/v1alpha1\nkind: Other\nmodels: []\n", `cat.yaml:2: kind: want "ModelCatalog", got "Other"`},
+		{"syntax error", header + "models: [\n", "cat.yaml:3: did not find expected node content"},
+		{"empty", "", "cat.yaml:1: expected a mapping with the fields apiVersion, kind, models"},
+		{"number where a name goes", header + "models:\n- id: 4\n  type: chat\n", "cat.yaml:4: models[0].id: expected a string, got int 4 (quote it to mean the text)"},
+		{"no models field", header, "cat.yaml:1: models: required field is missing"},
+		{"alias of a mapping", header + "m: &m {id: a, type: chat}\nmodels: [*m]\n", `cat.yaml:3: unknown field "m"`},
+		{"two documents", header + "models:\n- id: a\n  type: chat\n---\nfoo: 1\n", "cat.yaml:6: expected one YAML document, found another"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +80,7 @@ func TestParseCatalogInvalid(t *testing.T) {
 
 func TestLoadCatalogInvalidFile(t *testing.T) {
 	_, err := fakeopenai.LoadCatalog("testdata/invalid-unknown-field.yaml")
-	if err == nil || !strings.Contains(err.Error(), "testdata/invalid-unknown-field.yaml:5: models[0].alias: unknown field") {
+	if err == nil || !strings.Contains(err.Error(), `testdata/invalid-unknown-field.yaml:5: models[0]: unknown field "alias"`) {
 		t.Errorf("error = %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -23,6 +24,16 @@ import (
 )
 
 var _ http.Handler = (*Server)(nil)
+
+// Serve answers s on ln, in a goroutine, until the returned server is shut
+// down or closed; that is also when Serve's error (http.ErrServerClosed)
+// comes, so it is not reported. There is no ReadTimeout: it would cut
+// streamed answers, and the server bounds the time to read a body itself.
+func Serve(ln net.Listener, s *Server) *http.Server {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	go func() { _ = hs.Serve(ln) }()
+	return hs
+}
 
 // Endpoint names used in Request.Endpoint and in metric labels.
 const (

@@ -6,6 +6,8 @@ import (
 	"math"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/splitproof/splitproof/internal/splitmix"
 )
 
 // CountTokens approximates the number of BPE tokens in s. The rule, chosen to
@@ -55,16 +57,10 @@ const (
 // It is a value type so a generator can be copied and replayed.
 type rng struct{ state uint64 }
 
-func (r *rng) next() uint64 {
-	r.state += 0x9e3779b97f4a7c15
-	return mix64(r.state)
-}
+func (r *rng) next() uint64 { return splitmix.Next(&r.state) }
 
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
+// mix64 keeps the name the request IDs in server.go use.
+func mix64(z uint64) uint64 { return splitmix.Mix(z) }
 
 // intn returns a number in [0, n); the modulo bias is irrelevant here.
 func (r *rng) intn(n int) int { return int(r.next() % uint64(n)) }
@@ -101,7 +97,7 @@ func (h *hasher) str(s string) *hasher {
 	return h
 }
 
-func (h *hasher) rng() rng { return rng{state: mix64(h.h.Sum64())} }
+func (h *hasher) rng() rng { return rng{state: splitmix.Mix(h.h.Sum64())} }
 
 // vocabulary holds words of at most four letters so that each is exactly one
 // token under CountTokens.

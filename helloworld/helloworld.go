@@ -2,7 +2,9 @@ package helloworld
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"time"
 )
 
 // The content types of the original Flask app, which splitproof matches so a
@@ -39,4 +41,15 @@ func write(w http.ResponseWriter, contentType, body string) {
 	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte(body)) // the client hung up; nothing to tell it
+}
+
+// Serve answers Handler(version, instance) on ln, in a goroutine, until the
+// returned server is shut down or closed; that is also when Serve's error
+// (http.ErrServerClosed) comes, so it is not reported.
+func Serve(ln net.Listener, version, instance string) *http.Server {
+	// A bounded header read: a client that never finishes its request
+	// must not hold a connection forever.
+	srv := &http.Server{Handler: Handler(version, instance), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv
 }

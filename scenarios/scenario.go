@@ -12,8 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	yaml "go.yaml.in/yaml/v3"
-
+	"github.com/splitproof/splitproof/internal/strictdecode"
 	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/objects"
 	"github.com/splitproof/splitproof/refproxy/picker"
@@ -38,8 +37,12 @@ type Scenario struct {
 	// Categories maps each backendRef name of the rule to the category its
 	// responses carry ("v1", a model snapshot, or "500" for an invalid ref).
 	Categories map[string]string `json:"categories" yaml:"categories"`
-	Embedded   Embedded          `json:"embedded,omitempty" yaml:"embedded,omitempty"`
-	Snippets   []Snippet         `json:"snippets" yaml:"snippets"`
+	// Expect is a split given directly instead of read from Route (a
+	// scenario built in memory by splitproof check, which has no
+	// manifests); Expected returns it when Route is empty.
+	Expect   []Category `json:"expect,omitempty" yaml:"-"`
+	Embedded Embedded   `json:"embedded,omitempty" yaml:"embedded,omitempty"`
+	Snippets []Snippet  `json:"snippets" yaml:"snippets"`
 	// Steps, when present, change the manifests while traffic flows (a
 	// canary ramp): step i applies its manifests over the base manifests
 	// and every earlier step, replacing objects of the same kind and name.
@@ -63,6 +66,10 @@ type Manifest struct {
 type Classify struct {
 	Regexp string `json:"regexp,omitempty" yaml:"regexp,omitempty"`
 	JQ     string `json:"jq,omitempty" yaml:"jq,omitempty"`
+	// Header names a response header whose value is the category. Only
+	// scenarios built in memory (splitproof check) use it: a snippet's
+	// own output cannot show it under real curl.
+	Header string `json:"header,omitempty" yaml:"-"`
 }
 
 // Embedded lists what the embedded target starts.
@@ -160,26 +167,29 @@ func Load(root fs.FS, dir string) (*Scenario, error) {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
 	s := &Scenario{root: root, dir: dir}
-	doc, err := decodeScenario(data, s)
-	if err == nil {
-		err = s.validate(doc)
-	}
+	doc, err := strictdecode.Decoder{File: file}.YAML(data, s)
 	if err != nil {
-		return nil, inFile(file, err)
+		return nil, err
+	}
+	if err := s.validate(doc); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
 // validate checks what decoding cannot; each error carries the line of its
 // field in doc.
-func (s *Scenario) validate(doc *yaml.Node) error {
-	var errs []error
-	add := func(line int, format string, args ...any) { errs = append(errs, lineErr(line, format, args...)) }
+func (s *Scenario) validate(doc *strictdecode.Doc) error {
+	var errs strictdecode.List
+	// field words an error "FIELD: message"; named leaves the message to
+	// name the field, with its value.
+	field := func(path []any, format string, args ...any) { errs.Add(doc.Errorf(path, format, args...)) }
+	named := func(path []any, format string, args ...any) { errs.Add(doc.Linef(path, format, args...)) }
 	if s.Name == "" {
-		add(at(doc, "name"), "name: required")
+		field(at("name"), "required")
 	}
 	if len(s.Manifests) == 0 {
-		add(at(doc, "manifests"), "manifests: at least one manifest is required")
+		field(at("manifests"), "at least one manifest is required")
 	}
 	for _, list := range []struct {
 		field string
@@ -187,80 +197,64 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 	}{{"manifests", s.Manifests}, {"local", s.Local}} {
 		for i, m := range list.ms {
 			if _, err := s.ReadFile(m.File); err != nil {
-				add(at(doc, list.field, i, "file"), "%s[%d].file %q: %v", list.field, i, m.File, err)
+				named(at(list.field, i, "file"), "%s[%d].file %q: %v", list.field, i, m.File, err)
 			}
 		}
 	}
 	if ns, name, ok := strings.Cut(s.Route, "/"); !ok || ns == "" || name == "" {
-		add(at(doc, "route"), "route: %q must be namespace/name", s.Route)
+		field(at("route"), "%q must be namespace/name", s.Route)
 	}
 	switch {
 	case s.Classify.Regexp != "" && s.Classify.JQ != "":
-		add(at(doc, "classify"), "classify: set exactly one of regexp and jq, not both")
+		field(at("classify"), "set exactly one of regexp and jq, not both")
 	case s.Classify.Regexp != "":
 		re, err := regexp.Compile(s.Classify.Regexp)
 		if err != nil {
-			add(at(doc, "classify", "regexp"), "classify.regexp: %v", err)
+			field(at("classify", "regexp"), "%v", err)
 		} else if re.NumSubexp() < 1 {
-			add(at(doc, "classify", "regexp"), "classify.regexp %q: needs a capture group for the category", s.Classify.Regexp)
+			named(at("classify", "regexp"), "classify.regexp %q: needs a capture group for the category", s.Classify.Regexp)
 		}
 	case s.Classify.JQ == "":
-		add(at(doc, "classify"), "classify: set one of regexp or jq")
+		field(at("classify"), "set one of regexp or jq")
 	}
 	if len(s.Snippets) == 0 {
-		add(at(doc, "snippets"), "snippets: at least one snippet is required")
+		field(at("snippets"), "at least one snippet is required")
 	}
 	for i, sn := range s.Snippets {
 		if sn.Name == "" || strings.TrimSpace(sn.Script) == "" {
-			add(at(doc, "snippets", i), "snippets[%d]: name and script are required", i)
+			field(at("snippets", i), "name and script are required")
 		}
 	}
 	for i, st := range s.Steps {
 		if st.Name == "" || len(st.Manifests) == 0 {
-			add(at(doc, "steps", i), "steps[%d]: name and manifests are required", i)
+			field(at("steps", i), "name and manifests are required")
 		}
 		for j, m := range st.Manifests {
 			if _, err := s.ReadFile(m.File); err != nil {
-				add(at(doc, "steps", i, "manifests", j, "file"), "steps[%d].manifests[%d].file %q: %v", i, j, m.File, err)
+				named(at("steps", i, "manifests", j, "file"), "steps[%d].manifests[%d].file %q: %v", i, j, m.File, err)
 			}
 		}
 	}
-	if len(errs) == 0 {
+	if errs.Len() == 0 {
 		// Every expected split must be derivable now, not at replay time.
 		// Its problems are with the categories or the route they name.
 		for step := -1; step < len(s.Steps); step++ {
 			if _, err := s.ExpectedAt(step); err != nil {
-				field := "categories"
+				where := at("categories")
 				if strings.HasPrefix(err.Error(), "route") {
-					field = "route"
+					where = at("route")
 				}
-				for _, e := range unjoin(err) {
-					add(at(doc, field), "%v", e)
+				for _, e := range strictdecode.Flatten(err) {
+					named(where, "%v", e)
 				}
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
-// unjoin lists the errors errors.Join combined (or err itself).
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
-// inFile prefixes each of err's lines ("LINE: message") with the file, so
-// every problem reads "dir/scenario.yaml:LINE: message".
-func inFile(file string, err error) error {
-	errs := unjoin(err)
-	out := make([]error, 0, len(errs))
-	for _, e := range errs {
-		out = append(out, fmt.Errorf("%s:%w", file, e))
-	}
-	return errors.Join(out...)
-}
+// at is a field path in scenario.yaml: keys and indexes.
+func at(elems ...any) []any { return elems }
 
 // Snippet returns the named snippet.
 func (s *Scenario) Snippet(name string) (*Snippet, error) {
@@ -340,6 +334,9 @@ func (s *Scenario) Expected() ([]Category, error) { return s.ExpectedAt(-1) }
 
 // ExpectedAt is Expected after steps 0..step (-1: the base manifests).
 func (s *Scenario) ExpectedAt(step int) ([]Category, error) {
+	if s.Route == "" && len(s.Expect) > 0 {
+		return append([]Category(nil), s.Expect...), nil
+	}
 	set, err := s.ObjectsAt(step, false)
 	if err != nil {
 		return nil, err

@@ -73,6 +73,11 @@ func TestLoadErrors(t *testing.T) {
 		{"no capture group", strings.Replace(base, "v(\\d)", "v\\d", 1) + "categories: {a: A, b: B}\n", "needs a capture group"},
 		{"missing route", strings.Replace(base, "ns/r", "ns/other", 1) + "categories: {a: A, b: B}\n", "not in the manifests"},
 		{"missing file", strings.Replace(base, "m.yaml", "nope.yaml", 1) + "categories: {a: A, b: B}\n", `"nope.yaml"`},
+		{"unknown nested field", strings.Replace(base, "regexp:", "rgexp:", 1) + "categories: {a: A, b: B}\n", `dir/scenario.yaml:4: classify: unknown field "rgexp" (known fields: regexp, jq)`},
+		{"number for a category", base + "categories: {a: A, b: 500}\n", `dir/scenario.yaml:6: categories.b: expected a string, got int 500 (quote it to mean the text)`},
+		{"repeated field", base + "categories: {a: A, b: B}\nroute: ns/s\n", `dir/scenario.yaml:7: route: field given twice (first at line 3)`},
+		{"two documents", base + "categories: {a: A, b: B}\n---\nname: y\n", `dir/scenario.yaml:7: expected one YAML document, found another`},
+		{"every problem", "name: x\nmanifests: []\nroute: r\nclassify: {}\nsnippets: [{name: s}]\n", "dir/scenario.yaml:2: manifests: at least one manifest is required\ndir/scenario.yaml:3: route: \"r\" must be namespace/name\ndir/scenario.yaml:4: classify: set one of regexp or jq\ndir/scenario.yaml:5: snippets[0]: name and script are required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

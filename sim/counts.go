@@ -1,14 +1,11 @@
 package sim
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
+	"github.com/splitproof/splitproof/internal/strictdecode"
 	"github.com/splitproof/splitproof/refproxy/picker"
 )
 
@@ -44,170 +41,78 @@ var ErrCounts = errors.New("invalid counts")
 // every invalid backendRef of a rule.
 const maxCategoryWeight = picker.MaxWeight * picker.MaxBackends
 
-// DecodeCounts reads a counts file strictly: unknown fields, trailing data
-// and invalid values are errors naming the file (name) and the field.
+// DecodeCounts reads a counts file strictly: unknown or repeated fields,
+// trailing data and invalid values are errors naming the file (name), the
+// line and the field.
 func DecodeCounts(r io.Reader, name string) (CountsFile, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return CountsFile{}, fmt.Errorf("%s: %w", name, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var cf CountsFile
-	if err := dec.Decode(&cf); err != nil {
-		line, msg := describeJSONError(data, err)
-		if line > 0 {
-			return CountsFile{}, fmt.Errorf("%s:%d: %w: %s", name, line, ErrCounts, msg)
-		}
-		return CountsFile{}, fmt.Errorf("%s: %w: %s", name, ErrCounts, msg)
+	doc, err := strictdecode.Decoder{File: name, Kind: ErrCounts}.JSON(data, &cf)
+	if err != nil {
+		return CountsFile{}, err
 	}
-	if dec.More() {
-		return CountsFile{}, fmt.Errorf("%s:%d: %w: trailing data after the JSON object", name, lineOf(data, dec.InputOffset()+1), ErrCounts)
-	}
-	if err := cf.Validate(); err != nil {
-		var fe *fieldError
-		if errors.As(err, &fe) {
-			if line := jsonFieldLine(data, fe.path...); line > 0 {
-				return CountsFile{}, fmt.Errorf("%s:%d: %w", name, line, err)
-			}
-		}
-		return CountsFile{}, fmt.Errorf("%s: %w", name, err)
+	if err := doc.Locate(cf.Validate()); err != nil {
+		return CountsFile{}, err
 	}
 	return cf, nil
 }
 
-// fieldError is a Validate error about the field at path (object keys as
-// strings, array indexes as ints), so DecodeCounts can name its line.
-type fieldError struct {
-	path []any
-	msg  string
-}
-
-func (e *fieldError) Error() string { return ErrCounts.Error() + ": " + e.msg }
-func (e *fieldError) Unwrap() error { return ErrCounts }
-
-func fieldErr(path []any, format string, args ...any) error {
-	return &fieldError{path: path, msg: fmt.Sprintf(format, args...)}
-}
-
-// jsonFieldLine is the line of the value at path in a JSON document (0 when
-// it is not there): a walk over the tokens, which know their offsets.
-func jsonFieldLine(data []byte, path ...any) int {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	line := 0
-	var walk func(depth int) bool // reports whether path[depth:] was found
-	walk = func(depth int) bool {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		if depth == len(path) {
-			// The offset is just past the value's first token: its line.
-			line = lineOf(data, dec.InputOffset())
-			return true
-		}
-		d, ok := tok.(json.Delim)
-		if !ok || (d != '{' && d != '[') {
-			return false
-		}
-		for i := 0; dec.More(); i++ {
-			if d == '{' {
-				key, err := dec.Token()
-				if err != nil {
-					return false
-				}
-				if key == path[depth] {
-					return walk(depth + 1)
-				}
-			} else if i == path[depth] {
-				return walk(depth + 1)
-			}
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return false
-			}
-		}
-		return false
-	}
-	walk(0)
-	return line
-}
-
-// describeJSONError finds the line of a syntax, type or unknown-field error
-// (0 when it has none) and words the message.
-func describeJSONError(data []byte, err error) (int, string) {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	switch {
-	case errors.As(err, &se):
-		return lineOf(data, se.Offset), msg
-	case errors.As(err, &te):
-		if te.Field != "" {
-			return lineOf(data, te.Offset), fmt.Sprintf("field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
-		}
-		return lineOf(data, te.Offset), msg
-	}
-	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
-		if name, err := strconv.Unquote(field); err == nil {
-			return jsonFieldLine(data, name), fmt.Sprintf("unknown field %q (known fields: scenario, categories, counts, alpha, delta)", name)
-		}
-	}
-	return 0, msg
-}
-
-func lineOf(data []byte, off int64) int {
-	off = min(max(off, 0), int64(len(data)))
-	return 1 + bytes.Count(data[:off], []byte("\n"))
+// invalid is a Validate error about the field at path (object keys as
+// strings, array indexes as ints); its message names the field, and a
+// decoder's Doc.Locate adds the file and line.
+func invalid(path []any, format string, args ...any) error {
+	return &strictdecode.Error{Path: path, Kind: ErrCounts, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Validate checks a counts file's values.
 func (cf CountsFile) Validate() error {
 	if len(cf.Categories) == 0 {
-		return fieldErr([]any{"categories"}, "categories: none given")
+		return invalid([]any{"categories"}, "categories: none given")
 	}
 	seen := map[string]bool{}
 	var sum int64
 	for i, c := range cf.Categories {
 		switch {
 		case c.Name == "":
-			return fieldErr([]any{"categories", i}, "categories[%d].name is empty", i)
+			return invalid([]any{"categories", i}, "categories[%d].name is empty", i)
 		case seen[c.Name]:
-			return fieldErr([]any{"categories", i}, "categories[%d].name %q appears twice", i, c.Name)
+			return invalid([]any{"categories", i}, "categories[%d].name %q appears twice", i, c.Name)
 		case c.Weight < 0 || c.Weight > maxCategoryWeight:
-			return fieldErr([]any{"categories", i}, "categories[%d] (%s).weight is %d, expected 0 to %d", i, c.Name, c.Weight, int64(maxCategoryWeight))
+			return invalid([]any{"categories", i}, "categories[%d] (%s).weight is %d, expected 0 to %d", i, c.Name, c.Weight, int64(maxCategoryWeight))
 		}
 		seen[c.Name] = true
 		sum += c.Weight
 	}
 	if sum == 0 {
-		return fieldErr([]any{"categories"}, "categories: every weight is 0, no split to verify")
+		return invalid([]any{"categories"}, "categories: every weight is 0, no split to verify")
 	}
 	if cf.Counts == nil {
-		return fieldErr(nil, "counts: missing")
+		return invalid(nil, "counts: missing")
 	}
 	var total int64
 	for _, name := range sortedNames(cf.Counts) {
 		c := cf.Counts[name]
 		switch {
 		case c < 0:
-			return fieldErr([]any{"counts", name}, "counts[%q] is negative (%d)", name, c)
+			return invalid([]any{"counts", name}, "counts[%q] is negative (%d)", name, c)
 		case c > MaxObservations:
-			return fieldErr([]any{"counts", name}, "counts[%q] is %d, expected at most %d responses", name, c, int64(MaxObservations))
+			return invalid([]any{"counts", name}, "counts[%q] is %d, expected at most %d responses", name, c, int64(MaxObservations))
 		}
 		// Both terms are at most MaxObservations, so the sum cannot overflow
 		// before it is compared.
 		total += c
 		if total > MaxObservations {
-			return fieldErr([]any{"counts", name}, "counts add up to more than %d responses (at %q)", int64(MaxObservations), name)
+			return invalid([]any{"counts", name}, "counts add up to more than %d responses (at %q)", int64(MaxObservations), name)
 		}
 	}
 	if cf.Alpha != 0 && !(cf.Alpha > 0 && cf.Alpha < 1) {
-		return fieldErr([]any{"alpha"}, "alpha is %v, expected in (0,1)", cf.Alpha)
+		return invalid([]any{"alpha"}, "alpha is %v, expected in (0,1)", cf.Alpha)
 	}
 	if cf.Delta != 0 && !(cf.Delta > 0 && cf.Delta <= 0.5) {
-		return fieldErr([]any{"delta"}, "delta is %v, expected in (0,0.5]", cf.Delta)
+		return invalid([]any{"delta"}, "delta is %v, expected in (0,0.5]", cf.Delta)
 	}
 	return nil
 }

@@ -6,7 +6,8 @@
 //
 // # Verdicts
 //
-// Verify tests counts per category against expected shares weight/sum. A
+// Verify tests counts per category against expected shares weight/sum and
+// certifies them within a tolerance (see Outcomes). A
 // category is a backend or a status such as "500" (the share of invalid
 // backendRefs) or "503"; all are tested alike. Categories with weight 0 leave
 // the fit and any response in them fails the verdict ("backend X has weight 0
@@ -28,15 +29,61 @@
 //
 // # Outcomes
 //
-// A Verdict's Outcome is pass, fail or inconclusive (Pass mirrors pass).
-// Verify itself gives pass or fail; a caller that could not finish its
-// data makes the verdict inconclusive (MarkInconclusive): a sequential test
-// that reached its cap undecided, or a replay interrupted before its plan.
-// An inconclusive verdict says nothing about the split; it carries the
-// reason and, where one exists, an estimate of the further requests that
-// would decide (for the sequential test, Sequential.EstimateTotal). A
-// failure that no further data can undo (a weight-0 or unexpected response)
-// keeps the verdict at fail. splitproof exits 0, 1 and 3 for them.
+// A Verdict's Outcome is pass, fail or inconclusive (Pass mirrors pass);
+// splitproof exits 0, 1 and 3 for them. A fixed-n verdict (Verify) is
+//
+//   - FAIL when the fit rejects at alpha: "the split differs from the
+//     weights at alpha", naming the categories off or a joint deviation;
+//     and whatever the fit says, when a weight-0 category or a name that is
+//     no category received responses;
+//   - PASS when the fit does not reject and every weighted share is
+//     certified: its Clopper–Pearson interval at CertifyLevel (1-beta/k by
+//     Bonferroni over the k weighted categories, 1-beta when k is 2, as
+//     two shares are complementary) lies inside [w-delta, w+delta]. Only
+//     then does the report say "verified within ±delta": every share within
+//     ±delta of its weight, confidence at least 1-beta. beta (the false-pass
+//     rate) defaults to DefaultBeta, 0.1, delta to DefaultDelta, 0.05;
+//   - INCONCLUSIVE when the fit does not reject but some interval reaches
+//     beyond ±delta, with "about N more requests would decide": an
+//     estimate, assuming the observed shares hold, of the total at which
+//     the intervals would fit (or, for a share observed outside the
+//     tolerance, at which the test would reject with probability 1/2).
+//
+// Without the certification a non-rejection meant only "no significant
+// deviation": at the n planned for power 0.8, a split 5 points off could
+// pass a fifth of the time, and one less far off more often. Now a split
+// with a share just outside ±delta passes at most beta of the time at any
+// n (TestFalsePassAtMostBeta, at 600 requests and at half, once and twice
+// the planned n: the exact bound, a binomial sum over CertifyRange, is at
+// most 0.014 for 10/10/80 and 0.043 for 80/20, as the two-sided intervals
+// spend only half of beta on the side that matters). The price on a correct gateway is small: at the
+// replayer's planned n (power 0.9: 1,575 for 10/10/80, 1,401 for 80/20)
+// a verdict is INCONCLUSIVE with probability 0.006 and 0.003, at the n for
+// power 0.8 (1,283 and 1,140) 0.022 and 0.012 (TestInconclusiveAtPlan,
+// computed exactly and checked by simulation).
+//
+// A caller that could not finish its data makes the verdict inconclusive
+// itself (MarkInconclusive): a sequential test that reached its cap
+// undecided, or a replay interrupted before its plan, with the estimate
+// its own test gives (for the sequential test, Sequential.EstimateTotal).
+// A failure that no further data can undo (a weight-0 or unexpected
+// response) keeps the verdict at fail.
+//
+// # One alpha per run
+//
+// A run of m verdicts (a replay of several snippets, the demo's examples)
+// states one false-failure rate for the run with Holm's step-down
+// procedure: each verdict is planned and verified at PlanAlpha(alpha, m) =
+// alpha/m, Holm's first threshold, so its stated power holds whatever the
+// others find; then ApplyHolm compares the sorted p-values with alpha/m,
+// alpha/(m-1), ..., alpha, failing a verdict that only a larger threshold
+// rejects, and records under each verdict "run-level false-failure rate
+// alpha (Holm over m verdicts; this verdict's share alpha/(m-rank+1))".
+// The probability that a run on correct gateways fails at all is at most
+// alpha for valid p-values (TestRunLevelFalseFailure: 0.043 at a run-level
+// 0.05 for m = 4 and 9 exact tests, where verdicts at 0.05 each fail 0.15
+// and 0.32 of runs); Pearson's p-value is valid within SizeTolerance only
+// at the level ChooseRule checked, so the line calls its rate nominal.
 //
 // # False-failure rate and power
 //
@@ -101,10 +148,17 @@
 // Dirichlet-multinomial mixture likelihood ratio reaches 1/alpha (a
 // nonnegative martingale under the expected split, so Ville's inequality
 // bounds the false-failure rate by alpha however often it is checked), and
-// passes when always-valid normal-mixture confidence sequences put every
-// share within ±delta of expected (false-pass rate at most beta against any
-// split off by more than delta). SequentialState.N is the number of requests
-// the decision needed.
+// passes when every share's beta-binomial mixture confidence sequence (level
+// 1-beta, valid at every n at once by the same inequality, its width set by
+// the binomial variance) lies within ±delta of expected. A split off by
+// more than delta on some category passes only if that category's sequence
+// misses its true share, so the false-pass rate is at most beta with no
+// union over categories. On a correct gateway at alpha = 0.001, power 0.9,
+// delta = 0.05 a decision takes on average under half the fixed test's
+// planned requests (10/10/80: about 720 against 1,575; 80/20: about 670
+// against 1,401; TestSequentialRequestsToPass), and no pass is possible
+// before 422 requests in either (MinPassN). SequentialState.N is the
+// number of requests the decision needed.
 //
 // # Counts file
 //

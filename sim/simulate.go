@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/splitproof/splitproof/internal/splitmix"
 	"github.com/splitproof/splitproof/refproxy/picker"
 )
 
@@ -47,13 +48,7 @@ func countContext(ctx context.Context, p picker.Picker, n int64, counts []int64)
 // RunSeed derives run r's picker seed from the simulation seed, so a run's
 // picks depend on (seed, r) only: not on the worker that ran it or on GOMAXPROCS.
 func RunSeed(seed uint64, r int) uint64 {
-	return splitmix(seed ^ splitmix(uint64(r)+0x9e3779b97f4a7c15))
-}
-
-func splitmix(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
+	return splitmix.Mix(seed ^ splitmix.Mix(uint64(r)+splitmix.Gamma))
 }
 
 // MaxSimRuns bounds a simulation's runs: each keeps its p-value, method and

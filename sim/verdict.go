@@ -56,8 +56,14 @@ type CategoryResult struct {
 	Wilson         Interval `json:"wilson"`
 	ClopperPearson Interval `json:"clopper_pearson"`
 	// Inside reports whether ExpectedShare lies in the Clopper–Pearson interval.
-	Inside bool   `json:"inside"`
-	Status string `json:"status"`
+	Inside bool `json:"inside"`
+	// Certify is the Clopper–Pearson interval at the verdict's
+	// CertifyLevel, and Within reports whether it lies inside
+	// ExpectedShare ± Delta: a fixed-n PASS needs every weighted category
+	// Within (weight-0 and unexpected rows are never Within).
+	Certify Interval `json:"certify"`
+	Within  bool     `json:"within"`
+	Status  string   `json:"status"`
 }
 
 // PowerStatement says what a verdict can detect.
@@ -83,24 +89,40 @@ type PowerStatement struct {
 type Outcome string
 
 const (
-	// OutcomePass: the counts agree with the weights.
+	// OutcomePass: every share is within ±Delta of its weight, with
+	// confidence at least 1-Beta (the false-pass rate).
 	OutcomePass Outcome = "pass"
-	// OutcomeFail: the counts differ from the weights (see Failures).
+	// OutcomeFail: the counts differ from the weights at Alpha (see Failures).
 	OutcomeFail Outcome = "fail"
-	// OutcomeInconclusive: the data cannot decide either way, for instance a
-	// sequential test that reached its cap or a replay that was interrupted.
-	// It says nothing about the split; Inconclusive says why.
+	// OutcomeInconclusive: the data cannot decide either way: a fixed-n fit
+	// that found no significant deviation but whose intervals are wider than
+	// ±Delta, a sequential test that reached its cap, or a replay that was
+	// interrupted. It says nothing about the split; Inconclusive says why.
 	OutcomeInconclusive Outcome = "inconclusive"
 )
 
 // Verdict is the outcome of verifying counts against a weighted split.
 type Verdict struct {
 	Scenario string `json:"scenario,omitempty"`
+	// Scheduler is the arrival-order model the verdict was decided under
+	// (sim/sched's classes); empty when no order was classified, in which
+	// case the tests assume independent draws. Only verdicts of independent
+	// draws carry a p-value that run-level corrections may combine.
+	Scheduler string `json:"scheduler,omitempty"`
 	// Outcome is pass, fail or inconclusive; Pass is Outcome == OutcomePass.
 	Outcome Outcome `json:"outcome"`
 	Pass    bool    `json:"pass"`
 	// Alpha is the false-failure rate: a correct split fails with probability at most Alpha.
 	Alpha float64 `json:"alpha"`
+	// Beta is the false-pass rate and Delta the tolerance: a split with a
+	// share more than Delta from its weight passes with probability at most
+	// Beta. CertifyLevel is each Certify interval's confidence (CertifyLevel
+	// of Beta over the weighted categories), and Certified reports whether
+	// every weighted category is Within.
+	Beta         float64 `json:"beta"`
+	Delta        float64 `json:"delta"`
+	CertifyLevel float64 `json:"certify_level"`
+	Certified    bool    `json:"certified"`
 	// N is the number of observations, Valid the ones in weight>0 categories.
 	N     int64 `json:"n"`
 	Valid int64 `json:"valid"`
@@ -124,6 +146,14 @@ type Verdict struct {
 	// estimate assumes.
 	MoreRequests      int64  `json:"more_requests,omitempty"`
 	MoreRequestsBasis string `json:"more_requests_basis,omitempty"`
+	// Run is set when the verdict is one of several sharing a run-level
+	// false-failure rate (ApplyHolm).
+	Run *RunLevel `json:"run,omitempty"`
+
+	// certifyMore and certifyMoreBasis estimate the requests that would
+	// decide a fit that neither rejects nor certifies (certifyMore).
+	certifyMore      int64
+	certifyMoreBasis string
 }
 
 // AddFailure records a reason the split is wrong and makes the verdict FAIL:
@@ -148,7 +178,10 @@ func (v *Verdict) Reject(reason string) {
 
 // ClearRejection removes the fixed-n fit's rejection (its failure and its
 // off marks), for callers whose verdict another test decides; failures no
-// data can explain (weight-0, unexpected responses) stay.
+// data can explain (weight-0, unexpected responses) stay. A verdict left
+// without failures is decided by its intervals, as in Verify: PASS when
+// certified, else INCONCLUSIVE; a caller whose own test decides overrides
+// that with MarkPass, Reject or MarkInconclusive.
 func (v *Verdict) ClearRejection() {
 	kept := []string{}
 	for _, f := range v.Failures {
@@ -158,10 +191,21 @@ func (v *Verdict) ClearRejection() {
 	}
 	v.Failures, v.Rejected = kept, false
 	if len(kept) == 0 && v.Outcome == OutcomeFail {
-		v.setOutcome(OutcomePass)
+		v.decideUnrejected()
 	} else {
 		v.setOutcome(v.Outcome)
 	}
+}
+
+// decideUnrejected decides a verdict without failures whose fit did not
+// reject: PASS when every share is certified within ±Delta, INCONCLUSIVE
+// with an estimate of the requests that would decide otherwise.
+func (v *Verdict) decideUnrejected() {
+	if v.Certified {
+		v.MarkPass()
+		return
+	}
+	v.MarkInconclusive(v.certifyReason(), v.certifyMore, v.certifyMoreBasis)
 }
 
 // fitFailurePrefix starts the failure the fixed-n fit adds.
@@ -224,23 +268,36 @@ type Options struct {
 	Alpha float64
 	// Delta overrides the counts file's delta (0: the file's, else DefaultDelta).
 	Delta float64
+	// Beta is the false-pass rate (0: DefaultBeta): PASS certifies every
+	// share within ±Delta of its weight with confidence at least 1-Beta. A
+	// caller whose sequential test decides (MarkPass) passes that test's
+	// beta, as the PASS line states this one.
+	Beta float64
 	// Test tunes the exact test.
 	Test TestOptions
 }
 
 // Verify tests the counts in cf against its weights. Categories with weight 0
 // leave the goodness-of-fit test, and any count in them fails the verdict, as
-// does any count under a name that is not a category.
+// does any count under a name that is not a category. The verdict is FAIL
+// when the fit rejects at alpha; PASS when it does not and every weighted
+// share's certification interval (CertifyLevel of beta) lies within ±delta
+// of its weight; INCONCLUSIVE otherwise, with an estimate of the further
+// requests that would decide.
 func Verify(cf CountsFile, opts Options) (Verdict, error) {
 	if err := cf.Validate(); err != nil {
 		return Verdict{}, err
 	}
 	alpha := firstPositive(opts.Alpha, cf.Alpha, DefaultAlpha)
 	delta := firstPositive(opts.Delta, cf.Delta, DefaultDelta)
+	beta := firstPositive(opts.Beta, DefaultBeta)
 	if !(alpha > 0 && alpha < 1) || !(delta > 0 && delta <= 0.5) {
 		return Verdict{}, fmt.Errorf("%w: alpha %v must lie in (0,1) and delta %v in (0,0.5]", ErrCounts, alpha, delta)
 	}
-	v := Verdict{Scenario: cf.Scenario, Alpha: alpha, Correction: Bonferroni, Failures: []string{}}
+	if !(beta > 0 && beta < 1) {
+		return Verdict{}, fmt.Errorf("%w: beta %v must lie in (0,1)", ErrCounts, beta)
+	}
+	v := Verdict{Scenario: cf.Scenario, Alpha: alpha, Beta: beta, Delta: delta, Correction: Bonferroni, Failures: []string{}}
 	var wsum int64
 	known := map[string]bool{}
 	for _, c := range cf.Categories {
@@ -282,6 +339,8 @@ func Verify(cf CountsFile, opts Options) (Verdict, error) {
 	}
 	k := len(shares)
 	v.IntervalLevel = 1 - v.Correction.PerComparison(alpha, k)
+	v.CertifyLevel = CertifyLevel(beta, k)
+	v.Certified = true
 	for i := range v.Categories {
 		r := &v.Categories[i]
 		r.ObservedShare = float64(r.Count) / float64(v.N)
@@ -289,8 +348,11 @@ func Verify(cf CountsFile, opts Options) (Verdict, error) {
 		r.Deviation = r.ObservedShare - r.ExpectedShare
 		r.Wilson = Wilson(r.Count, v.N, v.IntervalLevel)
 		r.ClopperPearson = ClopperPearson(r.Count, v.N, v.IntervalLevel)
+		r.Certify = ClopperPearson(r.Count, v.N, v.CertifyLevel)
 		if r.Weight > 0 {
 			r.Inside = r.ClopperPearson.Contains(r.ExpectedShare)
+			r.Within = within(r.Certify, r.ExpectedShare, delta)
+			v.Certified = v.Certified && r.Within
 		}
 	}
 	topts := opts.Test
@@ -322,8 +384,13 @@ func Verify(cf CountsFile, opts Options) (Verdict, error) {
 		}
 		v.Power = ps
 	}
+	if !v.Certified {
+		// Kept for ClearRejection too: a rejection a caller clears (Holm's
+		// smaller threshold) leaves the verdict to its intervals.
+		v.certifyMore, v.certifyMoreBasis = certifyMore(obs, shares, v.N, alpha, delta, v.CertifyLevel)
+	}
 	if len(v.Failures) == 0 {
-		v.setOutcome(OutcomePass)
+		v.decideUnrejected()
 	} else {
 		v.setOutcome(OutcomeFail)
 	}
@@ -362,10 +429,11 @@ func (v Verdict) WriteTable(w io.Writer) error {
 	if v.Scenario != "" {
 		fmt.Fprintf(tw, "scenario: %s\n", v.Scenario)
 	}
-	fmt.Fprintf(tw, "CATEGORY\tWEIGHT\tCOUNT\tOBSERVED\tEXPECTED\tDEVIATION\tINTERVAL (%.4g%% Clopper-Pearson)\tSTATUS\n", 100*v.IntervalLevel)
+	fmt.Fprintf(tw, "CATEGORY\tWEIGHT\tCOUNT\tOBSERVED\tEXPECTED\tDEVIATION\tINTERVAL (%.4g%% Clopper-Pearson)\tWITHIN ±%.1f pp (%.4g%%)\tSTATUS\n",
+		100*v.IntervalLevel, 100*v.Delta, 100*v.CertifyLevel)
 	for _, r := range v.Categories {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\t%.4f\t%+.2f pp\t[%.4f, %.4f]\t%s\n",
-			r.Name, r.Weight, r.Count, r.ObservedShare, r.ExpectedShare, 100*r.Deviation, r.ClopperPearson.Lo, r.ClopperPearson.Hi, r.Status)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\t%.4f\t%+.2f pp\t[%.4f, %.4f]\t%s\t%s\n",
+			r.Name, r.Weight, r.Count, r.ObservedShare, r.ExpectedShare, 100*r.Deviation, r.ClopperPearson.Lo, r.ClopperPearson.Hi, withinCell(r), r.Status)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -380,6 +448,9 @@ func (v Verdict) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, ", %d draws, stderr %.2g", v.Test.MonteCarloRuns, v.Test.MonteCarloStdErr)
 	}
 	fmt.Fprintf(&b, "\nfalse-failure rate: %s; intervals simultaneous by %s\n", v.rateLine(), v.Correction)
+	if v.Run != nil {
+		fmt.Fprintf(&b, "%s\n", v.Run.Line(v.Test.Method))
+	}
 	if p := v.Power; p != nil {
 		how := "exact"
 		if !p.Exact {
@@ -392,7 +463,8 @@ func (v Verdict) WriteTable(w io.Writer) error {
 	}
 	switch v.Outcome {
 	case OutcomePass:
-		b.WriteString("verdict: PASS\n")
+		fmt.Fprintf(&b, "verdict: PASS (verified within ±%.1f percentage points: every share within ±%g of its weight, confidence ≥ %g)\n",
+			100*v.Delta, v.Delta, 1-v.Beta)
 	case OutcomeInconclusive:
 		b.WriteString("verdict: INCONCLUSIVE (neither pass nor fail: the split is not known to be right or wrong)\n")
 		fmt.Fprintf(&b, "  - %s\n", v.Inconclusive)
@@ -400,7 +472,14 @@ func (v Verdict) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&b, "  - about %d more requests would decide (%s)\n", v.MoreRequests, v.MoreRequestsBasis)
 		}
 	default:
-		b.WriteString("verdict: FAIL\n")
+		switch {
+		case v.Rejected && v.Run != nil:
+			fmt.Fprintf(&b, "verdict: FAIL (the split differs from the weights at run-level alpha %g, Holm over %s)\n", v.Run.Alpha, CountNoun(v.Run.Verdicts, "verdict"))
+		case v.Rejected:
+			fmt.Fprintf(&b, "verdict: FAIL (the split differs from the weights at alpha %g)\n", v.Alpha)
+		default:
+			b.WriteString("verdict: FAIL\n")
+		}
 		for _, f := range v.Failures {
 			fmt.Fprintf(&b, "  - %s\n", f)
 		}
@@ -446,4 +525,17 @@ func (v Verdict) nameOfTested(i int) string {
 		}
 	}
 	return "?"
+}
+
+// withinCell shows a weighted category's certification interval and
+// whether it lies within the tolerance; other rows have none.
+func withinCell(r CategoryResult) string {
+	if r.Weight == 0 {
+		return "-"
+	}
+	verdict := "no"
+	if r.Within {
+		verdict = "yes"
+	}
+	return fmt.Sprintf("[%.4f, %.4f] %s", r.Certify.Lo, r.Certify.Hi, verdict)
 }

@@ -90,33 +90,42 @@ func TestVerify(t *testing.T) {
 	tests := []struct {
 		name     string
 		cf       CountsFile
-		pass     bool
+		outcome  Outcome
 		method   Method
 		failures []string
 		status   map[string]string
 	}{
 		{"correct split", CountsFile{Categories: hello, Counts: map[string]int64{"helloworld-v1": 103, "helloworld-v2": 95, "helloworld-v3": 802}},
-			true, MethodPearson, nil, map[string]string{"helloworld-v1": StatusOK}},
+			OutcomePass, MethodPearson, nil, map[string]string{"helloworld-v1": StatusOK}},
 		{"v1 starved", CountsFile{Categories: hello, Counts: map[string]int64{"helloworld-v1": 40, "helloworld-v2": 100, "helloworld-v3": 860}},
-			false, MethodPearson, []string{"largest deviation helloworld-v1"}, map[string]string{"helloworld-v1": StatusOff, "helloworld-v2": StatusOK}},
+			OutcomeFail, MethodPearson, []string{"largest deviation helloworld-v1"}, map[string]string{"helloworld-v1": StatusOff, "helloworld-v2": StatusOK}},
 		{"weight 0 hit", CountsFile{Categories: []Category{{"a", 70}, {"b", 30}, {"c", 0}}, Counts: map[string]int64{"a": 350, "b": 148, "c": 2}},
-			false, MethodPearson, []string{"backend c has weight 0 but received 2 responses"}, map[string]string{"c": StatusWeightZero}},
+			OutcomeFail, MethodPearson, []string{"backend c has weight 0 but received 2 responses"}, map[string]string{"c": StatusWeightZero}},
 		{"unexpected", CountsFile{Categories: []Category{{"a", 70}, {"b", 30}}, Counts: map[string]int64{"a": 350, "b": 148, "502": 2}},
-			false, MethodPearson, []string{`2 responses fit no expected category ("502")`}, map[string]string{"502": StatusUnexpected}},
-		{"invalid backend share answered 500", CountsFile{Categories: []Category{{"a", 50}, {"500", 50}}, Counts: map[string]int64{"a": 260, "500": 240}},
-			true, MethodPearson, nil, nil},
-		{"single backend", CountsFile{Categories: []Category{{"only", 1}}, Counts: map[string]int64{"only": 50}},
-			true, MethodSingle, nil, nil},
+			OutcomeFail, MethodPearson, []string{`2 responses fit no expected category ("502")`}, map[string]string{"502": StatusUnexpected}},
+		{"invalid backend share answered 500", CountsFile{Categories: []Category{{"a", 50}, {"500", 50}}, Counts: map[string]int64{"a": 520, "500": 480}},
+			OutcomePass, MethodPearson, nil, nil},
+		// 90% intervals at n = 500: 0.52 gives [0.483, 0.557], past 0.55.
+		{"no deviation but too wide to certify", CountsFile{Categories: []Category{{"a", 50}, {"500", 50}}, Counts: map[string]int64{"a": 260, "500": 240}},
+			OutcomeInconclusive, MethodPearson, nil, nil},
+		// A single share at 1 certifies once (beta/2)^(1/n) >= 0.95: n >= 59.
+		{"single backend", CountsFile{Categories: []Category{{"only", 1}}, Counts: map[string]int64{"only": 59}},
+			OutcomePass, MethodSingle, nil, nil},
+		{"single backend too few", CountsFile{Categories: []Category{{"only", 1}}, Counts: map[string]int64{"only": 58}},
+			OutcomeInconclusive, MethodSingle, nil, nil},
 		{"small counts use exact", CountsFile{Categories: hello, Counts: map[string]int64{"helloworld-v1": 4, "helloworld-v2": 1, "helloworld-v3": 5}},
-			true, MethodExact, nil, nil},
+			OutcomeInconclusive, MethodExact, nil, nil},
 		{"one category carrying everything", CountsFile{Categories: hello, Counts: map[string]int64{"helloworld-v3": 1000}},
-			false, MethodPearson, []string{"largest deviation helloworld-v"}, nil},
+			OutcomeFail, MethodPearson, []string{"largest deviation helloworld-v"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := MustVerify(t, tt.cf)
-			if v.Pass != tt.pass || v.Test.Method != tt.method {
-				t.Errorf("pass = %v (%s), want %v (%s); failures %q", v.Pass, v.Test.Method, tt.pass, tt.method, v.Failures)
+			if v.Outcome != tt.outcome || v.Pass != (tt.outcome == OutcomePass) || v.Test.Method != tt.method {
+				t.Errorf("outcome = %s (%s), want %s (%s); failures %q", v.Outcome, v.Test.Method, tt.outcome, tt.method, v.Failures)
+			}
+			if tt.outcome == OutcomeInconclusive && (v.MoreRequests <= 0 || v.MoreRequestsBasis == "" || !strings.Contains(v.Inconclusive, "not verified within")) {
+				t.Errorf("inconclusive without its reason or estimate: %q, %d more (%s)", v.Inconclusive, v.MoreRequests, v.MoreRequestsBasis)
 			}
 			joined := strings.Join(v.Failures, "\n")
 			for _, f := range tt.failures {
@@ -193,5 +202,32 @@ func TestPowerTableGolden(t *testing.T) {
 		if !strings.Contains(string(doc), strings.TrimLeft(line, " ")+"\n") {
 			t.Errorf("doc.go lacks the power table line %q", line)
 		}
+	}
+}
+
+// TestVerifyBeta: beta sets the certification level (a larger false-pass
+// rate, narrower intervals); out of range it is an input error.
+func TestVerifyBeta(t *testing.T) {
+	// 83 of 100 against 80/20: p = 0.45, no rejection.
+	cf := CountsFile{Categories: []Category{{"a", 80}, {"b", 20}}, Counts: map[string]int64{"a": 83, "b": 17}}
+	for _, tt := range []struct {
+		beta, delta float64
+		want        Outcome
+		level       float64
+	}{
+		{0, 0.1, OutcomePass, 0.9},          // [0.7560, 0.8887] within [0.70, 0.90]
+		{0, 0.08, OutcomeInconclusive, 0.9}, // but not within [0.72, 0.88]
+		{0.5, 0.08, OutcomePass, 0.5},       // [0.7973, 0.8579] is
+	} {
+		v, err := Verify(cf, Options{Beta: tt.beta, Delta: tt.delta})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Outcome != tt.want || v.CertifyLevel != tt.level {
+			t.Errorf("beta %v delta %v: %s at level %v (p %v, a %+v), want %s at %v", tt.beta, tt.delta, v.Outcome, v.CertifyLevel, v.Test.PValue, v.Categories[0].Certify, tt.want, tt.level)
+		}
+	}
+	if _, err := Verify(cf, Options{Beta: 1}); !errors.Is(err, ErrCounts) || !strings.Contains(err.Error(), "beta 1") {
+		t.Errorf("beta 1: err %v", err)
 	}
 }

@@ -31,7 +31,7 @@ node_rootfs=$!
 slim_rootfs=$!
 
 phase_start "tools"
-"$REPO_ROOT/ci/kind/tools.sh" staticcheck etcd controller-gen kubernetes >/dev/null
+"$REPO_ROOT/ci/kind/tools.sh" staticcheck etcd controller-gen kubernetes caddy >/dev/null
 phase_end
 
 phase_start "root filesystems (after the tools)"

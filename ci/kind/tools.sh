@@ -22,6 +22,8 @@ k8s_ldflags() {
 
 build_tool() {
   local name="$1" dir="$REPO_ROOT/ci/tools/$1" ldflags="-s -w" pattern=.
+  # Tools with a main.go of their own (etcd, pause, caddy) build "."; those
+  # pinned by a tool directive in their go.mod build "tool".
   case "$name" in
     kubernetes) ldflags="$(k8s_ldflags)"; pattern=tool ;;
     coredns|coredns-conformance|cri-tools|echo-basic|controller-gen|staticcheck) pattern=tool ;;

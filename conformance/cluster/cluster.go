@@ -1,10 +1,10 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
-	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+	kindcmd "sigs.k8s.io/kind/pkg/cmd"
+	kindload "sigs.k8s.io/kind/pkg/cmd/kind/load/docker-image"
 )
 
 // Defaults used when Options leaves a field empty.
@@ -170,89 +170,42 @@ func Delete(name, kubeconfig string, logger *slog.Logger) error {
 	return nil
 }
 
-// LoadImages copies local docker images into every node's containerd, like
-// `kind load docker-image`, skipping images a node already holds with the
-// same ID. One docker save of the missing images is loaded per node, so
-// images that share a base layer cost it once.
+// LoadImages copies local docker images into every node of the cluster by
+// running kind's own `kind load docker-image` command in-process, so the
+// loading is kind's code: an image a node already holds with the same ID is
+// skipped, one it holds under another tag is re-tagged, and the rest are
+// written by one docker save and loaded into the nodes that lack them.
+//
+// kind's command takes no context: ctx is checked before it starts, but a
+// load under way runs to its end. It picks its node provider as the kind
+// binary does (docker unless KIND_EXPERIMENTAL_PROVIDER says otherwise).
 func (c *Cluster) LoadImages(ctx context.Context, images []string) error {
-	nodeList, err := c.provider.ListInternalNodes(c.Name)
-	if err != nil {
-		return fmt.Errorf("list nodes of kind cluster %q: %w", c.Name, err)
+	if len(images) == 0 {
+		return fmt.Errorf("load images into kind cluster %q: no images given", c.Name)
 	}
-	if len(nodeList) == 0 {
-		return fmt.Errorf("kind cluster %q has no nodes", c.Name)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	for _, n := range nodeList {
-		var missing []string
-		for _, image := range images {
-			id, err := dockerImageID(ctx, image)
-			if err != nil {
-				return err
-			}
-			if nodeID, err := nodeutils.ImageID(n, NormalizeImage(image)); err == nil && nodeID == id {
-				continue
-			}
-			missing = append(missing, image)
-		}
-		if len(missing) == 0 {
-			c.logger.Info("images already on node", "node", n.String(), "count", len(images))
-			continue
-		}
-		start := time.Now()
-		if err := loadArchive(ctx, n, missing); err != nil {
-			return err
-		}
-		c.logger.Info("loaded images", "node", n.String(), "images", missing, "took", time.Since(start).Round(time.Millisecond))
+	cmd := kindload.NewCommand(kindLogger{c.logger}, kindcmd.IOStreams{Out: io.Discard, ErrOut: io.Discard})
+	// LoadImages returns the error, so cobra's own printing of it and of
+	// the usage is off.
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs(loadArgs(c.Name, images))
+	start := time.Now()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		return fmt.Errorf("kind load docker-image %s into cluster %q (images must be in the local docker; make kind-images builds them): %w",
+			strings.Join(images, " "), c.Name, err)
 	}
+	c.logger.Info("images on every node", "cluster", c.Name, "images", images, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-func loadArchive(ctx context.Context, n nodes.Node, images []string) error {
-	f, err := os.CreateTemp("", "splitproof-images-*.tar")
-	if err != nil {
-		return fmt.Errorf("temporary image archive: %w", err)
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "docker", append([]string{"save"}, images...)...)
-	cmd.Stdout, cmd.Stderr = f, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("docker save %s: %w: %s", strings.Join(images, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		return fmt.Errorf("rewind image archive: %w", err)
-	}
-	if err := nodeutils.LoadImageArchive(n, f); err != nil {
-		return fmt.Errorf("load images into kind node %s: %w", n.String(), err)
-	}
-	return nil
-}
-
-func dockerImageID(ctx context.Context, image string) (string, error) {
-	out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "-f", "{{.Id}}", image).Output()
-	if err != nil {
-		return "", fmt.Errorf("image %s is not in the local docker (build it with make kind-images): %w", image, err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-// NormalizeImage spells a docker image reference the way containerd stores
-// it: with its registry (docker.io by default), "library/" for official
-// images and the "latest" tag when none is given.
-func NormalizeImage(ref string) string {
-	name, digest, hasDigest := strings.Cut(ref, "@")
-	first, _, hasSlash := strings.Cut(name, "/")
-	if !hasSlash {
-		name = "docker.io/library/" + name
-	} else if !strings.ContainsAny(first, ".:") && first != "localhost" {
-		name = "docker.io/" + name
-	}
-	if hasDigest {
-		return name + "@" + digest
-	}
-	if !strings.Contains(name[strings.LastIndex(name, "/")+1:], ":") {
-		name += ":latest"
-	}
-	return name
+// loadArgs are the arguments of kind's load command for the named cluster.
+// --name is always given, so kind's KIND_CLUSTER_NAME override cannot pick
+// another cluster, and "--" keeps an image reference from being read as a
+// flag.
+func loadArgs(name string, images []string) []string {
+	return append([]string{"--name", name, "--"}, images...)
 }

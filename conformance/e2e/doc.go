@@ -9,7 +9,9 @@
 // refproxy on kind" installs refproxy (conformance/install, Doc profile),
 // runs the documentation page's commands with its YAML unchanged, replays
 // every snippet of both examples through scenarios/kube (the LoadBalancer
-// address and the port-forward), writes the reports to
-// out/e2e/doc-examples.json and runs the page's Cleanup commands. Every
+// address and the port-forward) with the replayer's defaults (a sequential
+// test per snippet, one false-failure rate for the four verdicts), writes
+// the run's JSON to out/e2e/doc-examples.json and runs the page's Cleanup
+// commands. Every
 // top-level container sets up what it needs: ginkgo shuffles them.
 package e2e

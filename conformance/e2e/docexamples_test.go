@@ -25,6 +25,7 @@ import (
 	"github.com/splitproof/splitproof/scenarios"
 	"github.com/splitproof/splitproof/scenarios/kube"
 	"github.com/splitproof/splitproof/scenarios/replay"
+	"github.com/splitproof/splitproof/sim"
 )
 
 // The doc's host header and the models fakeopenai answers for the two
@@ -142,23 +143,33 @@ var _ = Describe("the doc's examples through refproxy on kind", Ordered, func() 
 			}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed(), "gateway at %s", base)
 		}
 
-		var reports []*replay.Report
+		var docScenarios []*scenarios.Scenario
 		for _, name := range []string{"example1-ab-testing", "example2-llm"} {
 			s, err := scenarios.Find(name)
 			Expect(err).NotTo(HaveOccurred())
-			for _, sn := range s.Snippets {
-				By("replaying " + name + " " + sn.Name)
-				rep, err := replay.Run(ctx, s, ep, replay.Options{Snippet: sn.Name, Progress: GinkgoWriter, Logger: logger})
-				Expect(err).NotTo(HaveOccurred(), "%s %s", name, sn.Name)
-				Expect(rep.WriteText(GinkgoWriter)).To(Succeed())
-				reports = append(reports, rep)
-			}
+			docScenarios = append(docScenarios, s)
 		}
+		// The same run as `splitproof replay --kubeconfig`: every snippet of
+		// both examples through the forward and the load balancer, each a
+		// sequential test (the default) at the run's alpha over 4 verdicts.
+		res, err := replay.RunAll(ctx, replay.Config{
+			Scenarios: docScenarios,
+			Target:    replay.FixedTarget(ep),
+			Options:   replay.Options{Progress: GinkgoWriter, Logger: logger},
+			OnReport: func(r *replay.Report) error {
+				By("replayed " + r.Scenario + " " + r.Snippet)
+				return r.WriteText(GinkgoWriter)
+			},
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Interrupted).NotTo(HaveOccurred())
+		Expect(res.StoppedEarly).To(BeFalse())
+		reports := res.Reports
 		out := filepath.Join(repoRoot, "out", "e2e", "doc-examples.json")
 		Expect(os.MkdirAll(filepath.Dir(out), 0o755)).To(Succeed())
 		f, err := os.Create(out)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(replay.WriteJSON(f, reports)).To(Succeed())
+		Expect(replay.WriteJSON(f, res)).To(Succeed())
 		Expect(f.Close()).To(Succeed())
 		GinkgoWriter.Printf("reports written to %s; replays took %s\n", out, time.Since(start).Round(time.Second))
 
@@ -167,6 +178,10 @@ var _ = Describe("the doc's examples through refproxy on kind", Ordered, func() 
 			Expect(r.Failures).To(BeEmpty(), "%s %s: iterations without a category", r.Scenario, r.Snippet)
 			Expect(r.Pass()).To(BeTrue(), "%s %s: counts %v", r.Scenario, r.Snippet, r.Counts)
 		}
+		Expect(res.Outcome).To(Equal(sim.OutcomePass), "%v", res.Reason())
+		GinkgoWriter.Println(res.Run.Line)
+		Expect(res.Run.Made).To(Equal(4))
+		Expect(res.Run.VerdictAlpha).To(Equal(sim.DefaultAlpha / 4))
 	}, SpecTimeout(20*time.Minute))
 
 	It("runs the doc's Cleanup commands, after which the gateway routes neither example", func(ctx SpecContext) {

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -125,16 +126,14 @@ func waitEstablished(ctx context.Context, ri dynamic.ResourceInterface, names []
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for _, name := range names {
-		for {
+		var last error
+		err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			u, err := ri.Get(ctx, name, metav1.GetOptions{})
-			if err == nil && established(u) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("CRD %s not Established within a minute (last error: %v)", name, err)
-			case <-time.After(200 * time.Millisecond):
-			}
+			last = err
+			return err == nil && established(u), nil
+		})
+		if err != nil {
+			return fmt.Errorf("CRD %s not Established within a minute (last error: %v)", name, last)
 		}
 	}
 	return nil

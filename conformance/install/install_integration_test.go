@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -251,12 +252,12 @@ func testRBAC(ctx context.Context, t *testing.T, env *envtest.Environment, a *ap
 	gvr := func(res string) dynamic.NamespaceableResourceInterface {
 		return dyn.Resource(schema.GroupVersion(gatewayv1.GroupVersion).WithResource(res))
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		var pending []string
+	var pending []string
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		pending = nil
 		gc, err := gvr("gatewayclasses").Get(ctx, GatewayClassName, metav1.GetOptions{})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
 		if c, _, _ := unstructured.NestedSlice(gc.Object, "status", "conditions"); !hasTrue(c, "Accepted") {
 			pending = append(pending, "GatewayClass Accepted")
@@ -264,7 +265,7 @@ func testRBAC(ctx context.Context, t *testing.T, env *envtest.Environment, a *ap
 		for _, name := range []string{"http", "agentgateway-proxy"} {
 			gw, err := gvr("gateways").Namespace(Namespace).Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
-				t.Fatal(err)
+				return false, err
 			}
 			addrs, _, _ := unstructured.NestedSlice(gw.Object, "status", "addresses")
 			if len(addrs) != 1 || addrs[0].(map[string]any)["value"] != lbIP {
@@ -273,19 +274,17 @@ func testRBAC(ctx context.Context, t *testing.T, env *envtest.Environment, a *ap
 		}
 		r, err := gvr("httproutes").Namespace(Namespace).Get(ctx, "r", metav1.GetOptions{})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
 		if parents, _, _ := unstructured.NestedSlice(r.Object, "status", "parents"); len(parents) != 1 {
 			pending = append(pending, fmt.Sprintf("HTTPRoute parents %v", parents))
 		}
-		if len(pending) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			MustBeGranted(t, rec, rules, "controller")
-			t.Fatalf("controller did not write status: %v", pending)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return len(pending) == 0, nil
+	})
+	if err != nil {
+		// A denied request is the likely cause: say which first.
+		MustBeGranted(t, rec, rules, "controller")
+		t.Fatalf("controller did not write status: %v (pending: %v)", err, pending)
 	}
 
 	seen := MustBeGranted(t, rec, rules, "controller")
@@ -361,11 +360,12 @@ func testProvisionerRBAC(ctx context.Context, t *testing.T, env *envtest.Environ
 	id := provision.ObjectName(types.NamespacedName{Namespace: Namespace, Name: "suite-gateway"})
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(100 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				MustBeGranted(t, rec, rules, "provisioner")
-				t.Fatalf("provisioner: %s did not happen within a minute", what)
-			}
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+			return cond(), nil
+		})
+		if err != nil {
+			MustBeGranted(t, rec, rules, "provisioner")
+			t.Fatalf("provisioner: %s did not happen within a minute: %v", what, err)
 		}
 	}
 	exists := func() (dep, svc bool) {

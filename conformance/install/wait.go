@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -32,23 +33,24 @@ func Rolled(d *appsv1.Deployment) (bool, string) {
 	return false, "condition Available is not True"
 }
 
-// WaitRolled polls Deployment ns/name until Rolled or ctx ends.
+// WaitRolled polls Deployment ns/name every second until Rolled or ctx
+// ends; the error then says what was still pending.
 func WaitRolled(ctx context.Context, kube kubernetes.Interface, ns, name string) error {
 	var last string
-	for {
+	err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
 		d, err := kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-		if err == nil {
-			var ok bool
-			if ok, last = Rolled(d); ok {
-				return nil
-			}
-		} else {
+		if err != nil {
+			// Not there yet, or the API server briefly unreachable: keep
+			// polling, and report it if it lasts.
 			last = err.Error()
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("Deployment %s/%s not rolled out: %s", ns, name, last)
-		case <-time.After(time.Second):
-		}
+		ok, pending := Rolled(d)
+		last = pending
+		return ok, nil
+	})
+	if err != nil {
+		return fmt.Errorf("Deployment %s/%s not rolled out: %s", ns, name, last)
 	}
+	return nil
 }

@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/splitproof/splitproof/internal/poll"
 )
 
 // fakeRouter records the host routes instead of changing them.
@@ -64,17 +66,7 @@ func svc(name string, typ corev1.ServiceType, statusIP string) *corev1.Service {
 // asynchronously.
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok, got := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; last: %s", what, got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Must(t, what, 10*time.Millisecond, 10*time.Second, cond)
 }
 
 func TestController(t *testing.T) {

@@ -33,6 +33,14 @@ func TestBadFlagValues(t *testing.T) {
 		{"replay timeout 0", []string{"replay", "--timeout", "0s", "example1-ab-testing"}, "--timeout 0s: expected a positive duration"},
 		{"replay negative timeout", []string{"replay", "--timeout", "-1s", "example1-ab-testing"}, "--timeout -1s: expected a positive duration"},
 		{"demo alpha 0", []string{"demo", "--alpha", "0"}, "--alpha 0: expected"},
+		// List flags: the flag, the value and what an entry should be.
+		{"sim weight not a number", []string{"sim", "--weights", "10,x,80"}, `invalid value "10,x,80" for flag -weights: entry 2 ("x") is not a weight: expected whole numbers separated by commas, such as 10,10,80`},
+		{"sim weight out of range", []string{"sim", "--weights", "1,99999999999"}, `invalid value "1,99999999999" for flag -weights: entry 2 (99999999999) is out of range: expected 0 to`},
+		{"sim weight past the picker's limit", []string{"sim", "--weights", "1,16000001"}, `invalid value "1,16000001" for flag -weights: weight out of range: backendRefs[1].weight is 16000001`},
+		{"sim test-against not a number", []string{"sim", "--weights", "1,1", "--test-against", "1,"}, `invalid value "1," for flag -test-against: entry 2 ("") is not a weight`},
+		{"sim without weights", []string{"sim", "--weights", ""}, "--weights is required, e.g. --weights 10,10,80"},
+		{"verify weight without a name", []string{"verify", "--weights", "a=1,=2", "--counts", "a=1"}, `invalid value "a=1,=2" for flag -weights: entry 2 ("=2") is not NAME=NUMBER, such as v1=10`},
+		{"verify count not a number", []string{"verify", "--weights", "a=1", "--counts", "a=many"}, `invalid value "a=many" for flag -counts: entry 1 (a): "many" is not a whole number`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,6 +75,7 @@ func Commands() []Command {
 	return []Command{
 		demoCommand(),
 		replayCommand(),
+		checkCommand(),
 		proxyCommand(),
 		versionCommand(),
 		fakeopenaiCommand(),

@@ -108,7 +108,7 @@ func TestFakeOpenAICommandBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"models file unknown field", []string{"--models-file", bad}, bad + ":6: models[0].colour: unknown field"},
+		{"models file unknown field", []string{"--models-file", bad}, bad + `:6: models[0]: unknown field "colour"`},
 		{"missing models file", []string{"--models-file", bad + ".nope"}, "--models-file: read model catalogue"},
 		{"bad fault rate", []string{"--fault-rate", "418=0.1"}, "--fault-rate"},
 		{"bad jitter", []string{"--jitter", "2"}, "jitter must be in [0, 1]"},

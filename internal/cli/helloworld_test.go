@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -155,4 +158,64 @@ func TestHelloworldAndTCPEchoBadInput(t *testing.T) {
 			}
 		}
 	})
+}
+
+// freeConsecutivePorts finds k consecutive loopback ports nothing listens
+// on (best effort: another process may take one before the test binds it,
+// so the caller retries).
+func freeConsecutivePorts(t *testing.T, k int) int {
+	t.Helper()
+	for base := 25001 + os.Getpid()%20000; base < 65000; base += 97 {
+		ok := true
+		for i := 0; i < k && ok; i++ {
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i)))
+			if err != nil {
+				ok = false
+				continue
+			}
+			ln.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no consecutive free ports")
+	return 0
+}
+
+// TestHelloworldVersions: one process serves the doc's whole sample app,
+// each version on its own consecutive port.
+func TestHelloworldVersions(t *testing.T) {
+	base := freeConsecutivePorts(t, 3)
+	addrs, stop := MustStartServer(t, 3, nil, "helloworld", "--versions", "v1,v2,v3", "--listen", "127.0.0.1:"+strconv.Itoa(base))
+	for i, v := range []string{"v1", "v2", "v3"} {
+		want := "127.0.0.1:" + strconv.Itoa(base+i)
+		if !slices.Contains(addrs, want) {
+			t.Fatalf("listening on %v, want %s among them", addrs, want)
+		}
+		resp, err := http.Get("http://" + want + "/hello")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got, exp := string(body), "Hello version: "+v+", instance: helloworld-"+v+"\n"; got != exp {
+			t.Errorf("%s: body %q, want %q", want, got, exp)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	for _, args := range [][]string{
+		{"helloworld", "--versions", "v1,,v3", "--listen", "127.0.0.1:25001"},
+		{"helloworld", "--versions", "v1,v1", "--listen", "127.0.0.1:25001"},
+		{"helloworld", "--versions", "v1,v2", "--version", "v1", "--listen", "127.0.0.1:25001"},
+		{"helloworld", "--versions", "v1,v2", "--listen", "127.0.0.1"},
+		{"helloworld", "--versions", "v1,v2,v3", "--listen", "127.0.0.1:65534"},
+	} {
+		e := &Env{Stdout: io.Discard, Stderr: io.Discard, Logger: slog.New(slog.DiscardHandler)}
+		if code := exitCode(io.Discard, Run(context.Background(), e, args)); code != ExitBadInput {
+			t.Errorf("%v: exit code %d, want %d", args, code, ExitBadInput)
+		}
+	}
 }

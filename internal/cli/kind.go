@@ -23,7 +23,8 @@ const kindSynopsis = `kind create|load|lb|delete [flags] [IMAGE…]
 Manages the kind cluster of the end-to-end suites with the kind library (no
 kind binary needed; docker must run):
   create   create the cluster from --image, or reuse it with --reuse
-  load     copy local docker images into every node (skips ones already there)
+  load     copy local docker images into every node with kind's own load
+           docker-image (skips ones already there)
   lb       serve the cluster's LoadBalancer Services until stopped (SIGINT or
            SIGTERM): each gets an address of the kind docker network, routed
            from this host, so the doc's $INGRESS_GW_ADDRESS answers; needs
@@ -81,7 +82,9 @@ func runKind(ctx context.Context, env *Env, args []string) error {
 		if err := c.LoadImages(ctx, fs.Args()); err != nil {
 			return Failed(err)
 		}
-		_, err = fmt.Fprintf(env.Stdout, "loaded %d images into %s\n", fs.NArg(), c.Name)
+		// kind skips the images a node already holds, so this says where
+		// the images are rather than how many were copied.
+		_, err = fmt.Fprintf(env.Stdout, "%d images on every node of %s\n", fs.NArg(), c.Name)
 		return err
 	case "lb":
 		if fs.NArg() > 0 {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,9 +13,11 @@ import (
 
 	"github.com/splitproof/splitproof/refproxy/admin"
 	"github.com/splitproof/splitproof/refproxy/filemode"
+	"github.com/splitproof/splitproof/refproxy/listen"
 	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/refproxy/proxy"
+	"github.com/splitproof/splitproof/refproxy/runtime"
 	"github.com/splitproof/splitproof/refproxy/translate"
 )
 
@@ -105,9 +105,9 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	seed := fs.Uint64("seed", 0, "seed of the random picker (default: derived from the clock, and logged so that the run can be reproduced)")
 	adminAddr := fs.String("admin", admin.DefaultAddress, `admin listener address; "" disables it (keep it on loopback: /debug/routes shows the configuration)`)
 	allZero := fs.Int("all-zero-status", proxy.DefaultAllZeroStatus, "status for a rule whose weights are all zero, which the spec leaves open: 500 (agentgateway) or 503 (Kuma)")
-	listenAddr := fs.String("listen-address", filemode.DefaultListenAddress, "address the Gateway listener ports bind on")
+	listenAddr := fs.String("listen-address", listen.DefaultListenAddress, "address the Gateway listener ports bind on")
 	fs.Var(&portMaps, "port-map", "bind Gateway port PORT on HOST:PORT instead, e.g. 80=127.0.0.1:8080 (port 0 picks a free one; the address is logged); repeatable")
-	drain := fs.Duration("drain-timeout", filemode.DefaultDrainTimeout, "how long shutdown waits for requests in flight")
+	drain := fs.Duration("drain-timeout", listen.DefaultDrainTimeout, "how long shutdown waits for requests in flight")
 	poll := fs.Duration("poll-interval", filemode.DefaultPollInterval, "how often the config files are checked for changes; 0 disables watching (SIGHUP still reloads)")
 	ignoreUnknown := fs.Bool("ignore-unknown-kinds", false, "skip documents of kinds refproxy does not read (Deployments in a sample app) instead of failing")
 	maxBytes := fs.Int64("max-manifest-bytes", loader.DefaultMaxFileBytes, "size limit of one manifest file, in bytes; a larger file is refused (-1: no limit)")
@@ -134,8 +134,8 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return BadInput(fmt.Errorf("--pick-mode: %w", err))
 	}
-	if *allZero != 500 && *allZero != 503 {
-		return BadInput(fmt.Errorf("--all-zero-status %d: expected 500 or 503", *allZero))
+	if err := proxy.CheckAllZeroStatus(*allZero); err != nil {
+		return BadInput(fmt.Errorf("--all-zero-status: %w", err))
 	}
 	if err := checkDurations(fs, *drain, *poll, *upstreamTimeout, *bodyTimeout); err != nil {
 		return BadInput(err)
@@ -148,7 +148,7 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 	}
 	overrides := map[int32]string{}
 	for _, pm := range portMaps {
-		port, addr, err := filemode.ParsePortMapping(pm)
+		port, addr, err := listen.ParsePortMapping(pm)
 		if err != nil {
 			return BadInput(fmt.Errorf("--port-map: %w", err))
 		}
@@ -164,35 +164,34 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 		pollInterval = -1
 	}
 	log := env.Logger
+	common := runtime.Options{
+		Listen:       listen.Listener(*listenAddr, overrides),
+		DrainTimeout: *drain,
+		AdminAddress: *adminAddr,
+		Logger:       log,
+	}
 	if controllerMode {
-		return runControllerMode(ctx, env, &ctl, proxyCommon{
-			pickMode: m, seed: *seed, seedSet: seedSet, allZero: *allZero, adminAddr: *adminAddr,
-			listen: filemode.Listener(*listenAddr, overrides), drain: *drain,
-		})
+		common.Proxy = proxy.Options{AllZeroStatus: *allZero}
+		return runControllerMode(ctx, env, &ctl, proxySettings{pickMode: m, seed: *seed, seedSet: seedSet, allZero: *allZero}, common)
 	}
 	log.Info("refproxy starting", "pick_mode", m, "seed", *seed, "seed_from_flag", seedSet,
 		"all_zero_status", *allZero, "config", configs.String())
 
-	p, err := proxy.New(proxy.Options{Logger: log, AllZeroStatus: *allZero,
-		UpstreamTimeout: disabledIfZero(*upstreamTimeout), RequestBodyTimeout: disabledIfZero(*bodyTimeout)})
+	common.Proxy = proxy.Options{AllZeroStatus: *allZero,
+		UpstreamTimeout: disabledIfZero(*upstreamTimeout), RequestBodyTimeout: disabledIfZero(*bodyTimeout)}
+	rt, err := runtime.New(common)
 	if err != nil {
 		return BadInput(err)
 	}
-	runner, err := filemode.New(filemode.Options{
+	files := &runtime.Files{Options: filemode.Options{
 		Paths: configs,
 		Compile: filemode.Compiler(
 			loader.Loader{IgnoreUnknownKinds: *ignoreUnknown, MaxFileBytes: *maxBytes, Logger: log},
 			translate.Options{PickMode: m, Seed: *seed}, log),
-		Proxy:        p,
-		Listen:       filemode.Listener(*listenAddr, overrides),
 		PollInterval: pollInterval,
-		DrainTimeout: *drain,
 		Logger:       log,
-	})
-	if err != nil {
-		return BadInput(err)
-	}
-	if err := startRunner(ctx, runner); err != nil {
+	}}
+	if err := rt.Start(ctx, files); err != nil {
 		if ctx.Err() != nil {
 			log.Info("stopped during start-up", "reason", err)
 			return nil
@@ -200,52 +199,26 @@ func runProxy(ctx context.Context, env *Env, args []string) error {
 		return BadInput(err)
 	}
 
-	var adminSrv *http.Server
-	if *adminAddr != "" {
-		ln, err := net.Listen("tcp", *adminAddr)
-		if err != nil {
-			shutdownRunner(runner, *drain)
-			return BadInput(fmt.Errorf("admin listener: %w", err))
-		}
-		adminSrv = &http.Server{Handler: admin.Handler(p), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = adminSrv.Serve(ln) }()
-		log.Info("admin listening", "address", ln.Addr().String())
-	}
-
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	watched := make(chan struct{})
-	go func() { runner.Watch(watchCtx); close(watched) }()
-
+	// SIGHUP only leaves a request: the file source reloads in its own
+	// goroutine, so this loop stays free and Run sees SIGTERM at once. The
+	// proxy logs and records a failure; the last good table serves on.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	for done := false; !done; {
-		select {
-		case <-ctx.Done():
-			done = true
-		case <-hup:
-			// The watcher reloads; this loop must stay free for SIGTERM. The
-			// proxy logs and records a failure; the last good table serves on.
-			log.Info("SIGHUP: reload requested")
-			runner.RequestReload()
+	hupCtx, stopHup := context.WithCancel(ctx)
+	defer stopHup()
+	go func() {
+		for {
+			select {
+			case <-hupCtx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reload requested")
+				files.RequestReload()
+			}
 		}
-	}
-	stopWatch()
-	select {
-	case <-watched:
-	case <-time.After(stopGrace):
-		// A reload stuck where cancellation cannot reach must not hold up
-		// the drain: the process ends with it.
-		log.Warn("a reload is still running; shutting down without waiting for it")
-	}
-	log.Info("shutting down: draining requests in flight", "drain_timeout", drain.String())
-	err = shutdownRunner(runner, *drain)
-	if adminSrv != nil {
-		actx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = adminSrv.Shutdown(actx)
-		cancel()
-	}
-	if err != nil {
+	}()
+	if err := rt.Run(ctx); err != nil {
 		return Failed(err)
 	}
 	log.Info("stopped")
@@ -296,33 +269,4 @@ func disabledIfZero(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
-}
-
-// stopGrace is how long, after SIGTERM, start-up or a reload may take to
-// notice the cancellation before the process goes on without it.
-const stopGrace = time.Second
-
-// startRunner starts r, giving up stopGrace after ctx ends even if the load
-// has not returned: loading checks ctx between documents, so this bound only
-// matters if a read hangs where cancellation cannot reach.
-func startRunner(ctx context.Context, r *filemode.Runner) error {
-	done := make(chan error, 1)
-	go func() { done <- r.Start(ctx) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(stopGrace):
-		return fmt.Errorf("start-up did not stop within %s of being cancelled: %w", stopGrace, ctx.Err())
-	}
-}
-
-func shutdownRunner(r *filemode.Runner, drain time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), drain)
-	defer cancel()
-	return r.Shutdown(ctx)
 }

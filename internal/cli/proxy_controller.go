@@ -5,10 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,11 +13,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/splitproof/splitproof/refproxy/admin"
 	"github.com/splitproof/splitproof/refproxy/controller"
-	"github.com/splitproof/splitproof/refproxy/filemode"
 	"github.com/splitproof/splitproof/refproxy/picker"
-	"github.com/splitproof/splitproof/refproxy/proxy"
+	"github.com/splitproof/splitproof/refproxy/runtime"
 	"github.com/splitproof/splitproof/refproxy/translate"
 )
 
@@ -28,7 +23,7 @@ import (
 type controllerFlags struct {
 	enabled         bool
 	kubeconfig      string
-	gateways        stringList
+	gateways        namespacedNames
 	addresses       stringList
 	addressService  string
 	leaderElect     bool
@@ -38,7 +33,7 @@ type controllerFlags struct {
 func (c *controllerFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.enabled, "controller", false, "controller mode: read Gateway API objects from the cluster (in-cluster configuration, or --kubeconfig) instead of --config files")
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster to serve; implies --controller")
-	fs.Var(&c.gateways, "gateway", "serve only Gateway NAMESPACE/NAME (repeatable); default: every Gateway of the GatewayClasses naming controller "+translate.DefaultControllerName)
+	fs.Var(&c.gateways, "gateway", "serve only Gateway NAMESPACE/NAME (repeatable, or comma-separated); default: every Gateway of the GatewayClasses naming controller "+translate.DefaultControllerName)
 	fs.Var(&c.addresses, "gateway-address", "address (IP or hostname) written to every served Gateway's status.addresses; repeatable")
 	fs.StringVar(&c.addressService, "address-service", "", "write the LoadBalancer ingress (else ClusterIP) of Service NAMESPACE/NAME to status.addresses")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "with several replicas: all serve traffic, only the elected one writes status")
@@ -50,15 +45,12 @@ func (c *controllerFlags) used() bool {
 	return len(c.gateways) > 0 || len(c.addresses) > 0 || c.addressService != "" || c.leaderElect || c.leaderNamespace != ""
 }
 
-// proxyCommon are the settings both modes share.
-type proxyCommon struct {
-	pickMode  picker.Mode
-	seed      uint64
-	seedSet   bool
-	allZero   int
-	adminAddr string
-	listen    filemode.ListenFunc
-	drain     time.Duration
+// proxySettings are the picking settings both modes share and log.
+type proxySettings struct {
+	pickMode picker.Mode
+	seed     uint64
+	seedSet  bool
+	allZero  int
 }
 
 func parseNamespacedName(flagName, s string) (types.NamespacedName, error) {
@@ -84,16 +76,9 @@ func (c *controllerFlags) restConfig() (*rest.Config, error) {
 	return cfg, nil
 }
 
-func runControllerMode(ctx context.Context, env *Env, cf *controllerFlags, common proxyCommon) error {
+func runControllerMode(ctx context.Context, env *Env, cf *controllerFlags, common proxySettings, rtOpts runtime.Options) error {
 	log := env.Logger
-	var gateways []types.NamespacedName
-	for _, g := range cf.gateways {
-		nn, err := parseNamespacedName("gateway", g)
-		if err != nil {
-			return BadInput(err)
-		}
-		gateways = append(gateways, nn)
-	}
+	gateways := []types.NamespacedName(cf.gateways)
 	var addresses controller.AddressFunc
 	switch {
 	case len(cf.addresses) > 0 && cf.addressService != "":
@@ -118,60 +103,22 @@ func runControllerMode(ctx context.Context, env *Env, cf *controllerFlags, commo
 		"seed", common.seed, "seed_from_flag", common.seedSet, "all_zero_status", common.allZero,
 		"gateways", cf.gateways.String(), "leader_elect", cf.leaderElect)
 
-	p, err := proxy.New(proxy.Options{Logger: log, AllZeroStatus: common.allZero})
+	rt, err := runtime.New(rtOpts)
 	if err != nil {
 		return BadInput(err)
 	}
-	ports, err := filemode.NewPorts(filemode.PortsOptions{Proxy: p, Listen: common.listen, DrainTimeout: common.drain, Logger: log})
-	if err != nil {
-		return BadInput(err)
-	}
-	ctl, err := controller.New(cfg, controller.Options{
-		Proxy:                   p,
-		Apply:                   ports.Apply,
+	src := &runtime.Cluster{Config: cfg, Options: controller.Options{
 		Translate:               translate.Options{PickMode: common.pickMode, Seed: common.seed},
 		Gateways:                gateways,
 		Addresses:               addresses,
 		LeaderElection:          cf.leaderElect,
 		LeaderElectionNamespace: cf.leaderNamespace,
 		Logger:                  log,
-	})
-	if err != nil {
+	}}
+	if err := rt.Start(ctx, src); err != nil {
 		return BadInput(err)
 	}
-
-	var adminSrv *http.Server
-	if common.adminAddr != "" {
-		ln, err := net.Listen("tcp", common.adminAddr)
-		if err != nil {
-			return BadInput(fmt.Errorf("admin listener: %w", err))
-		}
-		adminSrv = &http.Server{Handler: admin.Handler(p), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = adminSrv.Serve(ln) }()
-		log.Info("admin listening", "address", ln.Addr().String())
-	}
-
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- ctl.Start(runCtx) }()
-	var runErr error
-	select {
-	case <-ctx.Done():
-		stop()
-		runErr = <-done
-	case runErr = <-done:
-	}
-	log.Info("shutting down: draining requests in flight", "drain_timeout", common.drain.String())
-	dctx, cancel := context.WithTimeout(context.Background(), common.drain)
-	err = ports.Shutdown(dctx)
-	cancel()
-	if adminSrv != nil {
-		actx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = adminSrv.Shutdown(actx)
-		cancel()
-	}
-	if err := errors.Join(runErr, err); err != nil {
+	if err := rt.Run(ctx); err != nil {
 		return Failed(err)
 	}
 	log.Info("stopped")

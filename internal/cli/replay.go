@@ -3,10 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,10 +15,10 @@ import (
 
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/scenarios"
+	"github.com/splitproof/splitproof/scenarios/curl"
 	"github.com/splitproof/splitproof/scenarios/embedded"
 	"github.com/splitproof/splitproof/scenarios/kube"
 	"github.com/splitproof/splitproof/scenarios/replay"
-	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/sim"
 )
 
@@ -27,7 +28,7 @@ var DocScenarios = []string{"example1-ab-testing", "example2-llm"}
 func replayCommand() Command {
 	return Command{
 		Name:  "replay",
-		Short: "replay the doc's curl snippets against a gateway and verify the split",
+		Short: "replay the doc's curl snippets against a gateway and test the split against its weights",
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			return runReplay(ctx, env, "replay", args, nil)
 		},
@@ -48,9 +49,19 @@ const replaySynopsis = `replay [flags] [SCENARIO|DIR ...]
 
 Runs each scenario's documented shell snippets (for loops of curl, piped
 through jq) exactly as the doc writes them, with curl and jq run natively,
-scaled to enough requests for a verdict with stated power, classifies every
-response and verifies the observed split against the weights in the
-scenario's manifests. With no scenario, every built-in scenario runs.
+classifies every response and tests the observed split against the
+weights in the scenario's manifests. With no scenario, every built-in
+scenario runs on the embedded target; with --gateway or --kubeconfig, the
+doc's two examples run (the others need routes of their own: each one left
+out is named, with the reason). replay --show SCENARIO prints what a
+gateway must be configured with.
+
+By default each replay runs a sequential test: it stops as soon as the
+split is verified within ±--delta of its weights or found wrong (on a
+correct gateway after about half the requests of the fixed-n test), and is
+INCONCLUSIVE if its cap (--requests, default four times the fixed-n plan) is
+reached first. --fixed sends exactly --requests (default: the n giving
+--power against --delta) and decides once at the end.
 
 Targets:
   embedded (default)  refproxy, helloworld servers and a fake OpenAI provider
@@ -64,19 +75,33 @@ Targets:
                       localhost:8080 is a port-forward to a Ready pod of
                       deployment/agentgateway-proxy port 80 (opened by
                       splitproof, no kubectl needed; on 127.0.0.1:8080
-                      itself with --system-tools)
+                      itself with --system-tools). Any other Gateway API
+                      implementation: --gateway-ref NS/NAME takes the
+                      address from a Gateway's status, and
+                      --port-forward-to NS/svc/NAME:PORT (or deploy/)
+                      replaces the doc's port-forward
 
-Verdicts: PASS, FAIL or INCONCLUSIVE. A sequential test that reaches its cap
-(--requests) undecided, or a replay interrupted by SIGINT or SIGTERM, is
-INCONCLUSIVE, never PASS: its report says why and estimates how many more
-requests would decide.
+Verdicts: PASS (every share verified within ±--delta of its weight, false-
+pass rate 1 - --power), FAIL (the split differs from the weights) or
+INCONCLUSIVE: a sequential test that reaches its cap undecided, a fixed-n
+test whose intervals are still wider than ±--delta, or a replay interrupted
+by SIGINT or SIGTERM is never PASS: its report says why and estimates how
+many more requests would decide.
+
+One false-failure rate for the whole run: --alpha bounds the chance that a
+correct gateway fails any verdict of the run. Each of the run's m verdicts
+(scenarios × snippets × steps) is planned and decided at --alpha/m; at the
+end, Holm's step-down combines the fixed-n verdicts of independent draws,
+while sequential verdicts keep their --alpha/m (Bonferroni). Reports are
+printed when the run ends, followed by one "run:" line with the rate.
 
 ` + exitCodesHelp
 
 const replayExamples = `  splitproof replay --list
+  splitproof replay --show example1-ab-testing
   splitproof replay example1-ab-testing
-  splitproof replay --requests 5000 --json example2-llm
-  splitproof replay --sequential --junit out/junit.xml
+  splitproof replay --fixed --requests 5000 --json example2-llm
+  splitproof replay --requests 2000 --junit out/junit.xml
   splitproof replay --gateway http://127.0.0.1:8080 --snippet port-forward example1-ab-testing
   splitproof replay --kubeconfig ~/.kube/config example1-ab-testing example2-llm
   splitproof replay --kubeconfig ~/.kube/config --context kind-splitproof --snippet external-address example2-llm
@@ -85,25 +110,34 @@ const replayExamples = `  splitproof replay --list
 func runReplay(ctx context.Context, env *Env, name string, args []string, defaults []string) error {
 	synopsis, examples := replaySynopsis, replayExamples
 	if name == "demo" {
-		synopsis = "demo [flags]\n\nReplays the doc's two examples (" + strings.Join(DocScenarios, ", ") + ") on the embedded\ntarget and prints both verdicts. Takes the same flags as `splitproof replay`.\n\n" + exitCodesHelp
-		examples = "  splitproof demo\n  splitproof demo --sequential"
+		synopsis = "demo [flags]\n\nReplays the doc's two examples (" + strings.Join(DocScenarios, ", ") + ") on the embedded\ntarget, every snippet of each (four verdicts), with the sequential test\n(--fixed: the fixed-n one), and prints each verdict, then one run-level\nfalse-failure rate: --alpha for the run, --alpha/4 for each of the four\nverdicts. Takes the same flags as `splitproof replay`.\n\n" + exitCodesHelp
+		examples = "  splitproof demo\n  splitproof demo --fixed"
 	}
 	fs := NewFlagSet(env, name, synopsis, examples)
 	list := fs.Bool("list", false, "list the built-in scenarios and their snippets, then exit")
-	gateway := fs.String("gateway", "", "replay against the gateway at this `URL` instead of the embedded target")
+	var weightsFlag pairList
+	fs.Var(&weightsFlag, "weights", "verify this split instead of the scenario's: comma-separated `NAME=WEIGHT` for every category, e.g. v1=20,v2=20,v3=60 for a gateway configured 20/20/60 (replay --show lists the categories)")
+	show := fs.String("show", "", "print what any gateway must be configured with to run `SCENARIO` (routes: hosts, matches, weighted backends; each snippet's exact requests; how answers are classified), then exit; with --json as JSON")
+	gateway := fs.String("gateway", "", "replay against the gateway at this `URL` (http:// or https://) instead of the embedded target")
+	cacert := fs.String("cacert", "", "with an https:// --gateway, trust only the CA certificates in this PEM `FILE` (e.g. the gateway's self-signed CA)")
+	insecure := fs.Bool("insecure", false, "with an https:// --gateway, accept any certificate")
 	portForward := fs.String("port-forward", "", "where the snippets' localhost:8080 goes with --gateway (`host:port`; default: the gateway)")
 	kubeconfig := fs.String("kubeconfig", "", "replay against the doc's gateway in the cluster of this kubeconfig `PATH` (not with --gateway)")
 	kubeContext := fs.String("context", "", "kubeconfig context `NAME` to use with --kubeconfig (default: its current context)")
+	gatewayRef := fs.String("gateway-ref", "", "with --kubeconfig, take INGRESS_GW_ADDRESS from this Gateway's status.addresses and its first HTTP listener's port, as the upstream conformance suite does (`NAMESPACE/NAME`; default: the doc's Service agentgateway-system/http)")
+	forwardTo := fs.String("port-forward-to", "", "with --kubeconfig, where the doc's port-forward goes: `NAMESPACE/(svc|deploy)/NAME:PORT` (default: agentgateway-system/deploy/agentgateway-proxy:80)")
 	snippet := fs.String("snippet", "", "run only the snippet with this `name` (default: every snippet)")
-	requests := fs.Int("requests", 0, "scale each snippet's loop to `N` requests (default 0: the n giving --power against --delta; with --sequential, the cap)")
-	sequential := fs.Bool("sequential", false, "stop each replay as soon as the sequential test is sure (alpha still holds); undecided at the cap is INCONCLUSIVE (exit 3)")
-	alpha := fs.Float64("alpha", sim.DefaultAlpha, "false-failure rate of each verdict, in (0,1)")
-	delta := fs.Float64("delta", sim.DefaultDelta, "smallest deviation of a share the run must detect, in (0,0.5]")
-	power := fs.Float64("power", 0.9, "power against --delta that sets the default number of requests, in (0,1)")
+	requests := fs.Int("requests", 0, "the sequential test's cap: at most `N` requests per replay, undecided there is INCONCLUSIVE (exit 3); with --fixed, exactly N (default 0: with --fixed the n giving --power against --delta at each verdict's alpha, else four times it)")
+	fixed := fs.Bool("fixed", false, "run the fixed-n test (exactly --requests requests, one decision at the end) instead of the sequential one")
+	sequential := fs.Bool("sequential", true, "the default: stop each replay as soon as the sequential test is sure; kept so that older command lines work")
+	alpha := fs.Float64("alpha", sim.DefaultAlpha, "false-failure rate of the whole run, in (0,1): the chance that a correct gateway fails any of its verdicts (each verdict gets --alpha over their number)")
+	delta := fs.Float64("delta", sim.DefaultDelta, "tolerance, in (0,0.5]: a PASS verifies every share within ±delta of its weight, and the power is stated against a deviation of delta")
+	power := fs.Float64("power", 0.9, "power against --delta that sets the default number of requests, in (0,1); 1 - power is the false-pass rate of a PASS")
 	timeout := fs.Duration("timeout", replay.DefaultTimeout, "per-request timeout of the native curl, from connecting to the end of the body (a request that takes longer counts as no response)")
 	seed := fs.Uint64("seed", 1, "seed of the embedded refproxy's picker and of the fake provider")
 	mode := fs.String("pick-mode", string(picker.Random), "embedded refproxy's pick mode: random or smooth")
 	systemTools := fs.Bool("system-tools", false, "run the real curl and jq binaries instead of the native ones: their output is all that is seen (a snippet's 5xx shows only with curl -i), the embedded target then also serves 127.0.0.1:80 and :8080, and --gateway addresses are not remapped")
+	connections := fs.String("connections", curl.ConnNew.String(), "the native curl's connections: new (each curl command opens its own, as real curl and the doc's loop do) or reuse (one keep-alive connection across the loop's commands)")
 	jsonOut := fs.Bool("json", false, "print the reports as JSON instead of tables")
 	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
 	plot := fs.String("plot", "", "also draw observed vs expected shares to `FILE.png` (one file per replay: FILE-<scenario>-<snippet>.png when several)")
@@ -111,12 +145,36 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := validateTestFlags(fs, *fixed, *sequential); err != nil {
+		return BadInput(err)
+	}
 	if err := validateReplayFlags(*requests, *alpha, *delta, *power, *timeout); err != nil {
 		return BadInput(err)
 	}
 	pm, err := picker.ParseMode(*mode)
 	if err != nil {
 		return BadInput(err)
+	}
+	conns, err := curl.ParseConnPolicy(*connections)
+	if err != nil {
+		return BadInput(fmt.Errorf("--connections: %w", err))
+	}
+	if conns == curl.ConnReuse && *systemTools {
+		return BadInput(errors.New("--connections reuse needs the native curl: real curl (--system-tools) runs each command in a process of its own, which opens its own connections"))
+	}
+	if *show != "" {
+		s, err := scenarios.Find(*show)
+		if err != nil {
+			return BadInput(err)
+		}
+		sh, err := replay.Describe(ctx, s)
+		if err != nil {
+			return BadInput(err)
+		}
+		if *jsonOut {
+			return sh.WriteJSON(env.Stdout)
+		}
+		return sh.WriteText(env.Stdout)
 	}
 	if *list {
 		all, err := scenarios.Builtin()
@@ -130,15 +188,24 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 			}
 			fmt.Fprintf(env.Stdout, "%-22s %s\n%-22s snippets: %s\n", s.Name, s.Title, "", strings.Join(names, ", "))
 		}
+		fmt.Fprintln(env.Stdout, "\nsplitproof replay --show SCENARIO prints what a gateway must be configured with to run it.")
 		return nil
 	}
 	names := fs.Args()
 	if len(names) == 0 {
 		names = defaults
 	}
-	var list2 []*scenarios.Scenario
+	var chosen []*scenarios.Scenario
+	if len(names) == 0 && (*gateway != "" || *kubeconfig != "") {
+		// One gateway serves one configuration: the doc's two examples
+		// together; every other built-in scenario needs routes of its own.
+		names = DocScenarios
+		if err := leftOut(env, names); err != nil {
+			return err
+		}
+	}
 	if len(names) == 0 {
-		if list2, err = scenarios.Builtin(); err != nil {
+		if chosen, err = scenarios.Builtin(); err != nil {
 			return BadInput(err)
 		}
 	}
@@ -147,147 +214,119 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 		if err != nil {
 			return BadInput(err)
 		}
-		list2 = append(list2, s)
+		chosen = append(chosen, s)
 	}
 	opts := replay.Options{
-		Requests: *requests, Sequential: *sequential, Alpha: *alpha, Delta: *delta, PowerTarget: *power,
+		Requests: *requests, Alpha: *alpha, Delta: *delta, PowerTarget: *power,
 		Timeout: *timeout, SystemTools: *systemTools, Progress: env.Stderr, Logger: env.Logger,
+		ReuseConnections: conns == curl.ConnReuse,
+	}
+	if len(weightsFlag) > 0 {
+		opts.Weights = map[string]int32{}
+		for _, p := range weightsFlag {
+			if p.value < 0 || p.value > 1000000 {
+				return BadInput(fmt.Errorf("--weights: %s=%d is out of range: expected 0 to 1000000, as an HTTPRoute's weight", p.name, p.value))
+			}
+			if _, dup := opts.Weights[p.name]; dup {
+				return BadInput(fmt.Errorf("--weights: %s is given twice", p.name))
+			}
+			opts.Weights[p.name] = int32(p.value)
+		}
 	}
 	if *kubeconfig != "" && (*gateway != "" || *portForward != "") {
 		return BadInput(errors.New("--kubeconfig and --gateway/--port-forward choose different targets: give one"))
 	}
+	if (*gatewayRef != "" || *forwardTo != "") && *kubeconfig == "" {
+		return BadInput(errors.New("--gateway-ref and --port-forward-to need --kubeconfig"))
+	}
 	if *kubeContext != "" && *kubeconfig == "" {
 		return BadInput(errors.New("--context needs --kubeconfig"))
 	}
-	var addrEP *replay.Endpoint
+	targets := replay.TargetFactory{
+		Kind: "embedded",
+		Open: func(ctx context.Context, s *scenarios.Scenario) (*replay.Target, error) {
+			t, err := embedded.Start(ctx, s, embedded.Options{PickMode: pm, Seed: *seed, Logger: env.Logger, DocPorts: *systemTools})
+			if err != nil {
+				return nil, err
+			}
+			return &replay.Target{Endpoint: t.Endpoint(), Applier: t, Closer: t}, nil
+		},
+	}
 	if *gateway != "" {
-		if addrEP, err = replay.AddressEndpoint(*gateway, *portForward); err != nil {
+		ep, err := replay.AddressEndpoint(*gateway, *portForward)
+		if err != nil {
 			return BadInput(err)
 		}
+		if *cacert != "" {
+			pem, err := os.ReadFile(*cacert)
+			if err != nil {
+				return BadInput(fmt.Errorf("--cacert: %w", err))
+			}
+			if err := ep.SetCA(pem); err != nil {
+				return BadInput(fmt.Errorf("--cacert %s: %w", *cacert, err))
+			}
+		}
+		if *insecure {
+			if err := ep.SetInsecure(); err != nil {
+				return BadInput(err)
+			}
+		}
+		targets = replay.FixedTarget(ep)
 	}
 	if *kubeconfig != "" {
-		var closer io.Closer
-		if addrEP, closer, err = clusterEndpoint(ctx, env, *kubeconfig, *kubeContext, *systemTools); err != nil {
+		kopts := kube.Options{}
+		if *gatewayRef != "" {
+			ref, err := kube.ParseGatewayRef(*gatewayRef)
+			if err != nil {
+				return BadInput(fmt.Errorf("--gateway-ref %w", err))
+			}
+			kopts.GatewayRef = &ref
+		}
+		if *forwardTo != "" {
+			t, err := kube.ParseForwardTarget(*forwardTo)
+			if err != nil {
+				return BadInput(fmt.Errorf("--port-forward-to %w", err))
+			}
+			kopts.ForwardTo = &t
+		}
+		ep, closer, err := clusterEndpoint(ctx, env, *kubeconfig, *kubeContext, *systemTools, kopts)
+		if err != nil {
 			return err
 		}
 		defer closer.Close()
+		targets = replay.FixedTarget(ep)
 	}
-	var reports []*replay.Report
-	// interrupted is the error of a replay that SIGINT or SIGTERM ended
-	// before any response: what ran before it is still reported.
-	var interrupted error
-	// stoppedEarly: SIGINT or SIGTERM came between replays, so some never ran.
-	stoppedEarly := false
-scenarioLoop:
-	for _, s := range list2 {
-		if ctx.Err() != nil {
-			stoppedEarly = true
-			break
-		}
-		ep := addrEP
-		var target *embedded.Target
-		if ep == nil {
-			target, err = embedded.Start(ctx, s, embedded.Options{PickMode: pm, Seed: *seed, Logger: env.Logger, DocPorts: *systemTools})
-			if err != nil && ctx.Err() != nil {
-				stoppedEarly = true // SIGINT or SIGTERM during start-up
-				break
-			}
-			if err != nil {
-				return BadInput(fmt.Errorf("start the embedded target for %s: %w", s.Name, err))
-			}
-			ep = target.Endpoint()
-		}
-		snippets := s.Snippets
-		if *snippet != "" {
-			sn, err := s.Snippet(*snippet)
-			if err != nil {
-				closeTarget(target)
-				return BadInput(err)
-			}
-			snippets = []scenarios.Snippet{*sn}
-		}
-		if len(s.Steps) > 0 && target == nil {
-			return BadInput(fmt.Errorf("scenario %s changes its route between steps; only the embedded target can apply manifests (run it without --gateway or --kubeconfig)", s.Name))
-		}
-		for _, sn := range snippets {
-			if ctx.Err() != nil {
-				stoppedEarly = true
-				closeTarget(target)
-				break scenarioLoop
-			}
-			o := opts
-			o.Snippet = sn.Name
-			var reps []*replay.Report
-			if len(s.Steps) > 0 {
-				reps, err = replay.RunSteps(ctx, s, ep, target, o)
-			} else {
-				var rep *replay.Report
-				if rep, err = replay.Run(ctx, s, ep, o); err == nil {
-					reps = []*replay.Report{rep}
-				}
-			}
-			if err != nil && errors.Is(err, replay.ErrInterrupted) {
-				interrupted = err
-				closeTarget(target)
-				break scenarioLoop
-			}
-			if err != nil {
-				closeTarget(target)
-				// Unreachable gateways and snippets that cannot run are
-				// input problems, not a split verdict.
-				return BadInput(err)
-			}
-			for _, rep := range reps {
-				reports = append(reports, rep)
-				if !*jsonOut {
-					if err := rep.WriteText(env.Stdout); err != nil {
-						closeTarget(target)
-						return err
-					}
-				}
-			}
-		}
-		closeTarget(target)
+	cfg := replay.Config{Scenarios: chosen, Snippet: *snippet, Target: targets, Options: opts, Fixed: *fixed}
+	// Reports are printed once the run ends: Holm's correction over the
+	// run can still turn a fixed-n verdict into a FAIL. Meanwhile stderr
+	// says what is done, next to the progress lines.
+	cfg.OnReport = func(r *replay.Report) error {
+		fmt.Fprintf(env.Stderr, "%s: %d requests done; its verdict is printed when the run ends\n", reportLabel(r), r.Requests)
+		return nil
 	}
-	if *jsonOut {
-		if err := replay.WriteJSON(env.Stdout, reports); err != nil {
-			return err
-		}
+	res, err := replay.RunAll(ctx, cfg)
+	return reportRun(env, res, err, *jsonOut, replay.Files{JUnit: *junit, Plot: *plot, CountsDir: *countsOut})
+}
+
+// reportLabel names a replay in progress lines: scenario/snippet[@step].
+func reportLabel(r *replay.Report) string {
+	l := r.Scenario + "/" + r.Snippet
+	if r.Step != "" {
+		l += "@" + r.Step
 	}
-	if err := writeReplayFiles(reports, *junit, *plot, *countsOut); err != nil {
-		return err
+	return l
+}
+
+// validateTestFlags refuses a choice of test that --sequential, now the
+// default and kept only for older command lines, would otherwise ignore.
+func validateTestFlags(fs *flag.FlagSet, fixed, sequential bool) error {
+	if !sequential {
+		return errors.New("--sequential=false: the sequential test is the default; choose the fixed-n test with --fixed")
 	}
-	passed, failed, undecided := 0, 0, 0
-	for _, r := range reports {
-		switch r.Outcome() {
-		case sim.OutcomePass:
-			passed++
-		case sim.OutcomeInconclusive:
-			undecided++
-		default:
-			failed++
-		}
-	}
-	if interrupted != nil {
-		undecided++ // the replay that ended before any response
-	}
-	if !*jsonOut {
-		fmt.Fprintf(env.Stdout, "%d passed, %d failed, %d inconclusive\n", passed, failed, undecided)
-	}
-	switch {
-	case failed > 0:
-		return Failed(fmt.Errorf("%d of %d replays found a split that differs from the weights", failed, passed+failed+undecided))
-	case interrupted != nil:
-		return Inconclusive(interrupted)
-	case stoppedEarly:
-		return Inconclusive(fmt.Errorf("interrupted: %d replays ran, the rest did not start", len(reports)))
-	case undecided > 0:
-		for _, r := range reports {
-			if r.Interrupted {
-				return Inconclusive(fmt.Errorf("interrupted after %d requests of %s/%s: INCONCLUSIVE, a partial run is neither a pass nor a fail", r.Requests, r.Scenario, r.Snippet))
-			}
-		}
-		return Inconclusive(fmt.Errorf("%d of %d replays could not decide (INCONCLUSIVE): neither a pass nor a wrong split", undecided, passed+undecided))
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "sequential" })
+	if fixed && given {
+		return errors.New("--fixed and --sequential choose different tests: give one")
 	}
 	return nil
 }
@@ -316,76 +355,10 @@ func validateReplayFlags(requests int, alpha, delta, power float64, timeout time
 // at any realistic rate, and the counts stay far below sim.MaxObservations.
 const maxReplayRequests = 1_000_000_000
 
-func closeTarget(t *embedded.Target) {
-	if t != nil {
-		_ = t.Close()
-	}
-}
-
-func writeReplayFiles(reports []*replay.Report, junit, plot, countsDir string) error {
-	if junit != "" {
-		if err := writeFile(junit, func(f *os.File) error { return replay.WriteJUnit(f, reports) }); err != nil {
-			return err
-		}
-	}
-	if plot != "" {
-		for _, r := range reports {
-			path := plot
-			if len(reports) > 1 {
-				ext := filepath.Ext(plot)
-				path = strings.TrimSuffix(plot, ext) + "-" + fileLabel(r) + ext
-			}
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return err
-			}
-			if err := r.Verdict.Plot(path); err != nil {
-				return fmt.Errorf("plot %s: %w", path, err)
-			}
-		}
-	}
-	if countsDir != "" {
-		if err := os.MkdirAll(countsDir, 0o755); err != nil {
-			return err
-		}
-		for _, r := range reports {
-			sf := r.SequenceFile()
-			path := filepath.Join(countsDir, fileLabel(r)+".json")
-			if err := writeFile(path, func(f *os.File) error { return sequence.Write(f, sf) }); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func writeFile(path string, write func(*os.File) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-// fileLabel names a replay's output files: scenario-snippet[-step].
-func fileLabel(r *replay.Report) string {
-	l := r.Scenario + "-" + r.Snippet
-	if r.Step != "" {
-		l += "-" + r.Step
-	}
-	return l
-}
-
 // clusterEndpoint connects to the doc's gateway in the kubeconfig's cluster.
 // Real curl (--system-tools) cannot be remapped, so the forward then
 // listens on the doc's own 127.0.0.1:8080.
-func clusterEndpoint(ctx context.Context, env *Env, path, kubeContext string, systemTools bool) (*replay.Endpoint, io.Closer, error) {
+func clusterEndpoint(ctx context.Context, env *Env, path, kubeContext string, systemTools bool, opts kube.Options) (*replay.Endpoint, io.Closer, error) {
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 		&clientcmd.ClientConfigLoadingRules{ExplicitPath: path},
 		&clientcmd.ConfigOverrides{CurrentContext: kubeContext},
@@ -393,7 +366,7 @@ func clusterEndpoint(ctx context.Context, env *Env, path, kubeContext string, sy
 	if err != nil {
 		return nil, nil, BadInput(fmt.Errorf("--kubeconfig %s: %w", path, err))
 	}
-	opts := kube.Options{Logger: env.Logger}
+	opts.Logger = env.Logger
 	if systemTools {
 		opts.LocalPort = kube.DocLocalPort
 	}
@@ -405,4 +378,71 @@ func clusterEndpoint(ctx context.Context, env *Env, path, kubeContext string, sy
 		return nil, nil, BadInput(fmt.Errorf("cluster of %s: %w", path, err))
 	}
 	return e, closer, nil
+}
+
+// leftOut tells which built-in scenarios a run against one gateway leaves
+// out, and why, so that "every scenario" never silently means fewer.
+func leftOut(env *Env, run []string) error {
+	all, err := scenarios.Builtin()
+	if err != nil {
+		return BadInput(err)
+	}
+	for _, s := range all {
+		if slices.Contains(run, s.Name) {
+			continue
+		}
+		why := "it needs routes of its own on the gateway (splitproof replay --show " + s.Name + " says which); name it once they are configured"
+		if len(s.Steps) > 0 {
+			why = "it changes its route between steps, which only the embedded target can do"
+		}
+		fmt.Fprintf(env.Stderr, "left out %s: %s\n", s.Name, why)
+	}
+	return nil
+}
+
+// reportRun prints a run's reports (text or JSON), writes its files and
+// turns its outcome into the exit code; replay, demo and check share it.
+func reportRun(env *Env, res *replay.Result, err error, jsonOut bool, files replay.Files) error {
+	if err != nil && !jsonOut {
+		// What ran before the run stopped is still reported.
+		for _, r := range res.Reports {
+			if werr := r.WriteText(env.Stdout); werr != nil {
+				return werr
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, replay.ErrCannotApply):
+		return BadInput(fmt.Errorf("%w (run it without --gateway or --kubeconfig)", err))
+	case err != nil:
+		// Unreachable gateways and snippets that cannot run are input
+		// problems, not a split verdict.
+		return BadInput(err)
+	}
+	if jsonOut {
+		if err := replay.WriteJSON(env.Stdout, res); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range res.Reports {
+			if err := r.WriteText(env.Stdout); err != nil {
+				return err
+			}
+		}
+	}
+	if err := replay.WriteFiles(res, files); err != nil {
+		return err
+	}
+	if !jsonOut {
+		if _, err := fmt.Fprintf(env.Stdout, "%d passed, %d failed, %d inconclusive\n%s\n", res.Passed, res.Failed, res.Inconclusive, res.Run.Line); err != nil {
+			return err
+		}
+	}
+	switch res.Outcome {
+	case sim.OutcomeFail:
+		return Failed(res.Reason())
+	case sim.OutcomeInconclusive:
+		return Inconclusive(res.Reason())
+	}
+	return nil
 }

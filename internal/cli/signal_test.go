@@ -90,7 +90,9 @@ func TestReplaySignalIsInconclusive(t *testing.T) {
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd, stderr, stdout := startSplitproof(t, "replay", "--requests", "100000000", "--snippet", "port-forward", "example1-ab-testing")
+			// --fixed: a sequential test would pass a correct gateway
+			// within a second, before the signal.
+			cmd, stderr, stdout := startSplitproof(t, "replay", "--fixed", "--requests", "100000000", "--snippet", "port-forward", "example1-ab-testing")
 			// Progress lines appear every 10% on a pipe; wait instead for the
 			// routing table, then let some requests flow.
 			for stderr.Scan() {

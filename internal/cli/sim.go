@@ -3,10 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,13 +46,14 @@ const simExamples = `  # calibration: how often does a correct 10/10/80 split fa
 
 func runSim(ctx context.Context, env *Env, args []string) error {
 	fs := NewFlagSet(env, "sim", simSynopsis, simExamples)
-	weights := fs.String("weights", "", "comma-separated backend weights to simulate, e.g. 10,10,80 (required)")
+	var weights, against weightList
+	fs.Var(&weights, "weights", "comma-separated backend `WEIGHTS` to simulate, e.g. 10,10,80 (required)")
 	mode := fs.String("mode", string(picker.Random), "pick mode: random (independent weighted draws) or smooth (nginx smooth weighted round robin)")
 	n := fs.Int64("n", 1000, "picks per run")
 	runs := fs.Int("runs", 10000, "number of runs")
 	seed := fs.Uint64("seed", 1, "simulation seed; run r uses a seed derived from (seed, r)")
 	alpha := fs.Float64("alpha", sim.DefaultAlpha, "level of each run's test (its nominal false-failure rate)")
-	against := fs.String("test-against", "", "comma-separated weights to test against (default: --weights); different weights measure power")
+	fs.Var(&against, "test-against", "comma-separated `WEIGHTS` to test against (default: --weights); different weights measure power")
 	workers := fs.Int("workers", 0, "parallel workers (0: GOMAXPROCS); results do not depend on it")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of text")
 	plotPath := fs.String("plot", "", "write a histogram of the run p-values to this file (.png, .svg or .pdf)")
@@ -73,21 +73,14 @@ func runSim(ctx context.Context, env *Env, args []string) error {
 	case *workers < 0:
 		return BadInput(fmt.Errorf("--workers %d: expected 0 (one per CPU) or a positive number", *workers))
 	}
-	w, err := parseWeightList(*weights, "--weights")
-	if err != nil {
-		return BadInput(err)
-	}
-	var ta []int32
-	if *against != "" {
-		if ta, err = parseWeightList(*against, "--test-against"); err != nil {
-			return BadInput(err)
-		}
+	if len(weights) == 0 {
+		return BadInput(errors.New("--weights is required, e.g. --weights 10,10,80"))
 	}
 	m, err := picker.ParseMode(*mode)
 	if err != nil {
 		return BadInput(fmt.Errorf("--mode: %w", err))
 	}
-	cfg := sim.SimConfig{Weights: w, Mode: m, N: *n, Runs: *runs, Seed: *seed, TestAgainst: ta, Alpha: *alpha, Workers: *workers}
+	cfg := sim.SimConfig{Weights: weights, Mode: m, N: *n, Runs: *runs, Seed: *seed, TestAgainst: against, Alpha: *alpha, Workers: *workers}
 	if float64(*n)*float64(*runs) >= 10_000_000 { // float: n*runs can overflow int64
 		cfg.Progress = progressLine(env.Stderr)
 		fmt.Fprintf(env.Stderr, "simulating %d runs of %d picks (SIGINT or SIGTERM stops it, with no result)\n", *runs, *n)
@@ -112,7 +105,7 @@ func runSim(ctx context.Context, env *Env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	return writeSimText(env.Stdout, res)
+	return res.WriteText(env.Stdout)
 }
 
 // progressLine returns a Progress callback that rewrites one stderr line at
@@ -129,87 +122,4 @@ func progressLine(w io.Writer) func(done, total int) {
 		last = time.Now()
 		fmt.Fprintf(w, "\rsimulated %d of %d runs (%.0f%%)", done, total, 100*float64(done)/float64(total))
 	}
-}
-
-func writeSimText(w io.Writer, r sim.SimResult) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "simulated %d runs of %d %s picks from %s, tested against %s at alpha %g (seed %d)\n",
-		r.Runs, r.N, r.Mode, joinWeights(r.Weights), joinWeights(r.TestAgainst), r.Alpha, r.Seed)
-	for _, m := range []sim.Method{sim.MethodPearson, sim.MethodExact, sim.MethodMonteCarlo, sim.MethodSingle} {
-		if c := r.Methods[m]; c > 0 {
-			fmt.Fprintf(&b, "test: %s in %d runs\n", m, c)
-		}
-	}
-	fmt.Fprintf(&b, "rejections: %d of %d = %.4f, 99%% interval [%.4f, %.4f]\n", r.Rejections, r.Runs, r.RejectionRate, r.RateInterval.Lo, r.RateInterval.Hi)
-	if joinWeights(r.Weights) == joinWeights(r.TestAgainst) {
-		fmt.Fprintf(&b, "expected (false-failure rate): %g nominal; %s\n", r.Alpha, simRateHolds(r.Rule))
-	} else if r.Mode == string(picker.Smooth) {
-		// Smooth picks are deterministic, not multinomial draws: no power
-		// formula describes them, so none is printed.
-		b.WriteString("expected: no power stated (smooth mode is deterministic; the multinomial power does not apply)\n")
-	} else {
-		fmt.Fprintf(&b, "expected (power, noncentral chi-square, lambda %.3g): %.4f\n", r.Noncentrality, r.TheoryPower)
-	}
-	if r.KSNull >= 0 {
-		fmt.Fprintf(&b, "KS distance of p-values from their exact distribution under the split: %.4f (sampling alone stays below %.4f with 99%% probability); from uniform: %.4f, which the discrete counts explain\n",
-			r.KSNull, r.KSBound99, r.KS)
-	} else {
-		fmt.Fprintf(&b, "KS distance of p-values from uniform: %.4f (no test: p-values of discrete counts are not uniform even when nothing is wrong)\n", r.KS)
-	}
-	if r.Mode == string(picker.Smooth) {
-		fmt.Fprintf(&b, "smooth mode: period %d; counts exactly n*w/sum in %d of %d runs", r.Period, r.ExactRuns, r.Runs)
-		if r.ExactRuns > 0 {
-			b.WriteString(" (p-value 1)")
-		}
-		b.WriteString("\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// simRateHolds says which false-failure rate holds for the test the runs
-// used at this n: Pearson's exact rate, or the exact test's bound.
-func simRateHolds(r sim.Rule) string {
-	switch r.Method {
-	case sim.MethodPearson:
-		if r.PearsonSize >= 0 {
-			return fmt.Sprintf("exact %.4g at this n (%s)", r.PearsonSize, r.Method)
-		}
-		return fmt.Sprintf("%s, exact rate not computed", r.Method)
-	case sim.MethodSingle:
-		return "nothing to test (a single weighted category)"
-	}
-	why := ""
-	if r.PearsonSize >= 0 {
-		why = fmt.Sprintf("; Pearson's chi-square would have %.4g at this n", r.PearsonSize)
-	}
-	return fmt.Sprintf("at most that (%s%s)", r.Method, why)
-}
-
-func joinWeights(w []int32) string {
-	s := make([]string, len(w))
-	for i, x := range w {
-		s[i] = strconv.Itoa(int(x))
-	}
-	return strings.Join(s, "/")
-}
-
-// parseWeightList parses "10,10,80".
-func parseWeightList(s, flagName string) ([]int32, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, fmt.Errorf("%s is required, e.g. %s 10,10,80", flagName, flagName)
-	}
-	parts := strings.Split(s, ",")
-	out := make([]int32, len(parts))
-	for i, p := range parts {
-		v, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("%s: entry %d (%q) is not a weight: %w", flagName, i+1, p, err)
-		}
-		out[i] = int32(v)
-	}
-	if err := picker.Validate(out); err != nil {
-		return nil, fmt.Errorf("%s: %w", flagName, err)
-	}
-	return out, nil
 }

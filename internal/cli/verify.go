@@ -2,16 +2,17 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/sim"
+	"github.com/splitproof/splitproof/sim/sched"
 )
 
 func verifyCommand() Command {
@@ -34,10 +35,18 @@ package sim (the replayer writes it; its "sequence" field is documented in
 package scenarios/sequence); --json prints the verdict with its "outcome":
 "pass", "fail" or "inconclusive".
 
---sequence reads the responses in arrival order and verifies the counts they
-imply, exactly as --counts would: either one category per line (blank lines
-and # comments ignored; --weights gives the expected split), or the JSON
-"splitproof replay --counts DIR" writes (its categories are the weights).
+--sequence reads the responses in arrival order: either one category per line
+(blank lines and # comments ignored; --weights gives the expected split), or
+the JSON "splitproof replay --counts DIR" writes (its categories are the
+weights). The counts it implies are verified as --counts would, and the order
+(from --sequence, or from a --file that carries one) is classified first, as
+package sim/sched documents: independent draws keep the counts test; a
+deterministic order (nginx's smooth round robin) is tested for exactness over
+its period, a bursty one (Caddy's blocks) over whole periods only, never
+failing before two have been seen, a per-connection one over its connections
+(one draw each); an order that fits no model is INCONCLUSIVE. The table is
+followed by the class, its evidence and which test decided; --json adds
+"scheduler" (the classification) and "model_verdict".
 
 ` + exitCodesHelp
 
@@ -52,8 +61,9 @@ const verifyExamples = `  splitproof verify --weights helloworld-v1=10,helloworl
 
 func runVerify(_ context.Context, env *Env, args []string) error {
 	fs := NewFlagSet(env, "verify", verifySynopsis, verifyExamples)
-	weights := fs.String("weights", "", "comma-separated NAME=WEIGHT of every expected category, in order")
-	counts := fs.String("counts", "", "comma-separated NAME=COUNT of observed responses (missing names count 0)")
+	var weights, counts pairList
+	fs.Var(&weights, "weights", "comma-separated `NAME=WEIGHT` of every expected category, in order")
+	fs.Var(&counts, "counts", "comma-separated `NAME=COUNT` of observed responses (missing names count 0)")
 	file := fs.String("file", "", "JSON counts file (instead of --weights and --counts); - reads stdin")
 	seqPath := fs.String("sequence", "", "`FILE` of responses in arrival order (instead of --counts): one category per line, or the JSON replay --counts writes; - reads stdin")
 	alpha := fs.Float64("alpha", 0, fmt.Sprintf("false-failure rate (default: the file's alpha, else %g: rare false alarms in CI at about twice the requests of 0.05)", sim.DefaultAlpha))
@@ -84,13 +94,13 @@ func runVerify(_ context.Context, env *Env, args []string) error {
 	var cf sim.CountsFile
 	var seq *sequence.Recording
 	switch {
-	case *file != "" && (*weights != "" || *counts != "" || *seqPath != ""):
+	case *file != "" && (len(weights) > 0 || len(counts) > 0 || *seqPath != ""):
 		return BadInput(errors.New("use either --file, --sequence or --weights with --counts, not two of them"))
-	case *seqPath != "" && *counts != "":
+	case *seqPath != "" && len(counts) > 0:
 		return BadInput(errors.New("--sequence implies the counts: give --sequence or --counts, not both"))
 	case *seqPath != "":
 		var err error
-		if cf, seq, err = countsFromSequence(env, *seqPath, *weights); err != nil {
+		if cf, seq, err = countsFromSequence(env, *seqPath, weights); err != nil {
 			return BadInput(err)
 		}
 	case *file != "":
@@ -98,10 +108,10 @@ func runVerify(_ context.Context, env *Env, args []string) error {
 		if err != nil {
 			return BadInput(err)
 		}
-		cf = f.CountsFile
+		cf, seq = f.CountsFile, f.Sequence
 	default:
 		var err error
-		if cf, err = countsFromFlags(*weights, *counts); err != nil {
+		if cf, err = countsFromFlags(weights, counts); err != nil {
 			return BadInput(err)
 		}
 	}
@@ -109,18 +119,35 @@ func runVerify(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return BadInput(err)
 	}
+	// The counts test assumes independent draws; the order, when known,
+	// says whether they were, and a scheduler's own test replaces it when
+	// they were not.
+	var sc *sequence.Scheduler
+	if seq != nil {
+		s, err := sequence.Schedule(seq, cf.Categories, sequence.ScheduleOptions{Alpha: v.Alpha})
+		if err != nil {
+			return BadInput(err)
+		}
+		s.Verdict.Apply(&v)
+		sc = &s
+	}
 	if *plotPath != "" {
 		if err := v.Plot(*plotPath); err != nil {
 			return BadInput(err)
 		}
 	}
-	if *asJSON {
+	switch {
+	case *asJSON && sc != nil:
+		err = writeScheduledJSON(env.Stdout, v, sc)
+	case *asJSON:
 		err = v.WriteJSON(env.Stdout)
-	} else {
+	default:
 		if seq != nil {
-			describeSequence(env, *seqPath, seq)
+			describeSequence(env, firstNonEmpty(*seqPath, *file), seq)
 		}
-		err = v.WriteTable(env.Stdout)
+		if err = v.WriteTable(env.Stdout); err == nil && sc != nil {
+			err = writeScheduler(env.Stdout, sc, cf.Categories)
+		}
 	}
 	if err != nil {
 		return err
@@ -150,7 +177,7 @@ func readCountsFile(env *Env, path string) (sequence.File, error) {
 
 // countsFromSequence reads --sequence: a plain list takes its weights from
 // --weights, the replayer's JSON carries its own.
-func countsFromSequence(env *Env, path, weights string) (sim.CountsFile, *sequence.Recording, error) {
+func countsFromSequence(env *Env, path string, weights pairList) (sim.CountsFile, *sequence.Recording, error) {
 	name, r := path, io.Reader(nil)
 	if path == "-" {
 		name, r = "stdin", env.Stdin
@@ -169,16 +196,12 @@ func countsFromSequence(env *Env, path, weights string) (sim.CountsFile, *sequen
 	switch {
 	case file.Sequence == nil:
 		return sim.CountsFile{}, nil, fmt.Errorf("--sequence %s: a counts file without a \"sequence\": verify it with --file", name)
-	case file.Categories != nil && weights != "":
+	case file.Categories != nil && len(weights) > 0:
 		return sim.CountsFile{}, nil, fmt.Errorf("--sequence %s carries its categories and weights: --weights is for a plain list", name)
-	case file.Categories == nil && weights == "":
+	case file.Categories == nil && len(weights) == 0:
 		return sim.CountsFile{}, nil, fmt.Errorf("--sequence %s is a plain list of categories: give the expected split with --weights", name)
 	case file.Categories == nil:
-		ws, err := parsePairs(weights, "--weights")
-		if err != nil {
-			return sim.CountsFile{}, nil, err
-		}
-		for _, p := range ws {
+		for _, p := range weights {
 			file.Categories = append(file.Categories, sim.Category{Name: p.name, Weight: p.value})
 		}
 		if err := file.Validate(); err != nil {
@@ -200,49 +223,63 @@ func describeSequence(env *Env, path string, seq *sequence.Recording) {
 	fmt.Fprintf(env.Stdout, "sequence %s: %d responses in arrival order, %s\n", path, seq.Len(), conns)
 }
 
-func countsFromFlags(weights, counts string) (sim.CountsFile, error) {
-	if weights == "" || counts == "" {
+// scheduledVerdict is verify's JSON when the order is known: the verdict
+// as sim writes it, the classification in place of the verdict's own
+// "scheduler" string (which names only its class), and the model's verdict.
+type scheduledVerdict struct {
+	sim.Verdict
+	Scheduler    sched.Result       `json:"scheduler"`
+	ModelVerdict sched.ModelVerdict `json:"model_verdict"`
+}
+
+func writeScheduledJSON(w io.Writer, v sim.Verdict, sc *sequence.Scheduler) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(scheduledVerdict{Verdict: v, Scheduler: sc.Result, ModelVerdict: sc.Verdict})
+}
+
+// writeScheduler says under the verdict table what the order showed and
+// which test decided.
+func writeScheduler(w io.Writer, sc *sequence.Scheduler, cats []sim.Category) error {
+	mv := sc.Verdict
+	decided := "the counts test above decides"
+	if mv.Scheduler != sched.Independent {
+		decided = fmt.Sprintf("the %s test decides: %s", mv.Test, mv.Reason)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nscheduler: %s (%s)\n  %s\n  %s\n", sc.Result.Scheduler, sc.Result.Evidence(cats), sc.Result.Explanation, decided)
+	if mv.Scheduler != sched.Independent {
+		for _, f := range mv.Failures {
+			fmt.Fprintf(&b, "    - %s\n", f)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// firstNonEmpty returns the first non-empty string.
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func countsFromFlags(weights, counts pairList) (sim.CountsFile, error) {
+	if len(weights) == 0 || len(counts) == 0 {
 		return sim.CountsFile{}, errors.New("--weights and --counts are both required (or use --file or --sequence)")
 	}
-	ws, err := parsePairs(weights, "--weights")
-	if err != nil {
-		return sim.CountsFile{}, err
-	}
-	cs, err := parsePairs(counts, "--counts")
-	if err != nil {
-		return sim.CountsFile{}, err
-	}
 	cf := sim.CountsFile{Counts: map[string]int64{}}
-	for _, p := range ws {
+	for _, p := range weights {
 		cf.Categories = append(cf.Categories, sim.Category{Name: p.name, Weight: p.value})
 	}
-	for _, p := range cs {
+	for _, p := range counts {
 		if _, dup := cf.Counts[p.name]; dup {
 			return sim.CountsFile{}, fmt.Errorf("--counts: %q appears twice", p.name)
 		}
 		cf.Counts[p.name] = p.value
 	}
 	return cf, cf.Validate()
-}
-
-type pair struct {
-	name  string
-	value int64
-}
-
-// parsePairs parses "a=1,b=2" keeping the order.
-func parsePairs(s, flagName string) ([]pair, error) {
-	var out []pair
-	for i, part := range strings.Split(s, ",") {
-		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("%s: entry %d (%q) is not NAME=NUMBER", flagName, i+1, part)
-		}
-		v, err := strconv.ParseInt(val, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: entry %d (%s): %w", flagName, i+1, name, err)
-		}
-		out = append(out, pair{name, v})
-	}
-	return out, nil
 }

@@ -25,8 +25,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -36,6 +34,7 @@ import (
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	agwv1alpha1 "github.com/splitproof/splitproof/refproxy/apis/agentgateway/v1alpha1"
+	"github.com/splitproof/splitproof/refproxy/debounce"
 	"github.com/splitproof/splitproof/refproxy/objects"
 	"github.com/splitproof/splitproof/refproxy/proxy"
 	"github.com/splitproof/splitproof/refproxy/route"
@@ -47,7 +46,7 @@ const (
 	// DefaultDebounce is how long a change waits for more changes before the
 	// table is rebuilt: `kubectl apply` of a manifest creates its objects one
 	// by one, and one rebuild for all of them is enough.
-	DefaultDebounce = 100 * time.Millisecond
+	DefaultDebounce = debounce.DefaultDelay
 	// DefaultLeaderElectionID names the Lease used with leader election.
 	DefaultLeaderElectionID = "refproxy.splitproof.dev"
 )
@@ -187,9 +186,9 @@ func New(cfg *rest.Config, opts Options) (*Controller, error) {
 	if opts.Proxy == nil {
 		return nil, errors.New("controller mode needs a proxy")
 	}
-	if opts.Translate.ControllerName == "" {
-		opts.Translate.ControllerName = translate.DefaultControllerName
-	}
+	// Status writes compare parents by controllerName, so the default is
+	// filled in once here.
+	opts.Translate.ControllerName = opts.Translate.Controller()
 	if opts.Debounce <= 0 {
 		opts.Debounce = DefaultDebounce
 	}
@@ -245,7 +244,7 @@ func (c *Controller) setupWatches() error {
 	if err != nil {
 		return fmt.Errorf("create controller: %w", err)
 	}
-	h := DebouncedHandler(reconcileKey, c.opts.Debounce)
+	h := debounce.Handler(reconcileKey, c.opts.Debounce)
 	// The translator reads only the spec (and labels) of the Gateway API
 	// objects and backends: updates that change neither are this
 	// controller's own status writes, and rebuilding on them would loop once
@@ -286,19 +285,6 @@ func (c *Controller) setupWatches() error {
 		}()
 		return nil
 	}))
-}
-
-// DebouncedHandler enqueues key, after delay d, on every event: a
-// controller that always rebuilds everything has a single work item, and
-// the workqueue folds the events of a burst into one run.
-func DebouncedHandler(key reconcile.Request, d time.Duration) handler.TypedEventHandler[client.Object, reconcile.Request] {
-	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
-	return handler.TypedFuncs[client.Object, reconcile.Request]{
-		CreateFunc:  func(_ context.Context, _ event.TypedCreateEvent[client.Object], q queue) { q.AddAfter(key, d) },
-		UpdateFunc:  func(_ context.Context, _ event.TypedUpdateEvent[client.Object], q queue) { q.AddAfter(key, d) },
-		DeleteFunc:  func(_ context.Context, _ event.TypedDeleteEvent[client.Object], q queue) { q.AddAfter(key, d) },
-		GenericFunc: func(_ context.Context, _ event.TypedGenericEvent[client.Object], q queue) { q.AddAfter(key, d) },
-	}
 }
 
 // Start runs the manager until ctx ends.
@@ -396,12 +382,7 @@ func (c *Controller) snapshot(ctx context.Context) (*objects.Set, error) {
 		}
 	}
 	set.GatewayClasses = classes.Items
-	ours := map[string]bool{}
-	for _, gc := range classes.Items {
-		if string(gc.Spec.ControllerName) == c.opts.Translate.ControllerName {
-			ours[gc.Name] = true
-		}
-	}
+	ours := c.opts.Translate.OwnedClasses(classes.Items)
 	// The translator serves every Gateway when the set has no GatewayClass
 	// (file mode); in a cluster only Gateways of our classes may be served.
 	for _, gw := range gateways.Items {

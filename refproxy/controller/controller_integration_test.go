@@ -33,6 +33,7 @@ import (
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"github.com/splitproof/splitproof/internal/kubetest"
+	"github.com/splitproof/splitproof/internal/poll"
 	"github.com/splitproof/splitproof/refproxy/controller"
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/refproxy/proxy"
@@ -264,17 +265,7 @@ func setRefs(r *gatewayv1.HTTPRoute, refs ...ref) {
 // when it is not yet true.
 func waitFor(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %s", what, why)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Must(t, what, 20*time.Millisecond, 30*time.Second, cond)
 }
 
 // ourParent returns the route's parent status written by this controller for

@@ -4,8 +4,9 @@
 // EndpointSlice, Secret, Namespace) and AgentgatewayBackend, and on any
 // change rebuilds the whole routing table.
 //
-// There is a single reconcile key: every event, debounced, leads to one run
-// that lists everything from the informer cache into an objects.Set, calls
+// There is a single reconcile key: every event, debounced (package
+// refproxy/debounce), leads to one run that lists everything from the
+// informer cache into an objects.Set, calls
 // translate.Translate (the same code path as file mode), hands the table to
 // the listener layer (filemode.Ports in the CLI), which swaps it into the
 // proxy atomically, and then writes back the statuses the translator

@@ -8,30 +8,26 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/splitproof/splitproof/refproxy/listen"
 	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/proxy"
 	"github.com/splitproof/splitproof/refproxy/route"
 )
 
-// Defaults of Options.
-const (
-	DefaultPollInterval  = time.Second
-	DefaultDrainTimeout  = 10 * time.Second
-	DefaultListenAddress = "0.0.0.0"
-)
+// DefaultPollInterval is how often a Runner checks its files unless told.
+const DefaultPollInterval = time.Second
 
 // CompileFunc turns manifest paths into a routing table. An error refuses
 // the configuration; it should name the file, line and object at fault.
 // When ctx ends it should give up soon and return ctx's error.
 type CompileFunc func(ctx context.Context, paths []string) (*route.Table, error)
 
-// ListenFunc opens the socket for a Gateway listener port.
-type ListenFunc func(port int32) (net.Listener, error)
+// ApplyFunc serves a table: listen.Ports.Apply, or refproxy/runtime's.
+type ApplyFunc func(*route.Table) error
 
 // Options configure a Runner.
 type Options struct {
@@ -39,51 +35,24 @@ type Options struct {
 	Paths []string
 	// Compile builds a table from Paths (loader then translator, in the CLI).
 	Compile CompileFunc
-	// Proxy serves the tables.
+	// Proxy serves the tables; a refused configuration is recorded in it.
 	Proxy *proxy.Proxy
-	// Listen opens listener ports; Listener(DefaultListenAddress, nil) when nil.
-	Listen ListenFunc
+	// Apply serves each table that compiles. When nil the Runner opens
+	// listener ports of its own (listen.Ports with Listen and DrainTimeout),
+	// and Shutdown drains them; refproxy/runtime passes its own instead, and
+	// drains them itself.
+	Apply ApplyFunc
+	// Listen opens listener ports when Apply is nil;
+	// listen.Listener(listen.DefaultListenAddress, nil) when nil too.
+	Listen listen.ListenFunc
+	// DrainTimeout bounds the draining of a port removed by a reload, when
+	// Apply is nil.
+	DrainTimeout time.Duration
 	// PollInterval is how often the files are checked for changes;
 	// DefaultPollInterval when zero, no watching when negative.
 	PollInterval time.Duration
-	// DrainTimeout bounds the draining of a port removed by a reload.
-	DrainTimeout time.Duration
 	// Logger; nil discards.
 	Logger *slog.Logger
-}
-
-// Listener returns a ListenFunc that binds every port on address, except the
-// ports in overrides, which bind the "host:port" given there (tests map
-// port 80 to "127.0.0.1:0").
-func Listener(address string, overrides map[int32]string) ListenFunc {
-	return func(port int32) (net.Listener, error) {
-		addr, ok := overrides[port]
-		if !ok {
-			addr = net.JoinHostPort(address, strconv.Itoa(int(port)))
-		}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("listen for gateway port %d on %s: %w", port, addr, err)
-		}
-		return ln, nil
-	}
-}
-
-// ParsePortMapping reads one "PORT=HOST:PORT" override, as in
-// "80=127.0.0.1:8080".
-func ParsePortMapping(s string) (int32, string, error) {
-	portStr, addr, ok := strings.Cut(s, "=")
-	if !ok {
-		return 0, "", fmt.Errorf("port mapping %q: expected PORT=HOST:PORT, e.g. 80=127.0.0.1:8080", s)
-	}
-	port, err := strconv.ParseInt(portStr, 10, 32)
-	if err != nil || port < 1 || port > 65535 {
-		return 0, "", fmt.Errorf("port mapping %q: gateway port %q is not a number from 1 to 65535", s, portStr)
-	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return 0, "", fmt.Errorf("port mapping %q: address %q: %w", s, addr, err)
-	}
-	return int32(port), addr, nil
 }
 
 // Runner serves a proxy from manifest files.
@@ -95,7 +64,10 @@ func ParsePortMapping(s string) (int32, string, error) {
 type Runner struct {
 	opts   Options
 	logger *slog.Logger
-	ports  *Ports
+	apply  ApplyFunc
+	// ports are the Runner's own listener ports, nil when Options.Apply
+	// serves the tables.
+	ports *listen.Ports
 	// requests carries RequestReload's wishes to Watch; one pending
 	// request stands for any number.
 	requests chan struct{}
@@ -125,11 +97,15 @@ func New(opts Options) (*Runner, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	ports, err := NewPorts(PortsOptions{Proxy: opts.Proxy, Listen: opts.Listen, DrainTimeout: opts.DrainTimeout, Logger: opts.Logger})
-	if err != nil {
-		return nil, err
+	r := &Runner{opts: opts, logger: opts.Logger, apply: opts.Apply, requests: make(chan struct{}, 1)}
+	if r.apply == nil {
+		ports, err := listen.NewPorts(listen.PortsOptions{Proxy: opts.Proxy, Listen: opts.Listen, DrainTimeout: opts.DrainTimeout, Logger: opts.Logger})
+		if err != nil {
+			return nil, err
+		}
+		r.ports, r.apply = ports, ports.Apply
 	}
-	return &Runner{opts: opts, logger: opts.Logger, ports: ports, requests: make(chan struct{}, 1)}, nil
+	return r, nil
 }
 
 // Start loads the configuration and starts a server per listener port. A
@@ -198,11 +174,17 @@ func (r *Runner) reload(ctx context.Context) error {
 		r.opts.Proxy.ReloadFailed(err)
 		return err
 	}
-	return r.ports.Apply(t)
+	return r.apply(t)
 }
 
-// Addr returns the address serving gateway port port, or nil.
-func (r *Runner) Addr(port int32) net.Addr { return r.ports.Addr(port) }
+// Addr returns the address serving gateway port port on the Runner's own
+// listener ports, or nil (always nil when Options.Apply serves the tables).
+func (r *Runner) Addr(port int32) net.Addr {
+	if r.ports == nil {
+		return nil
+	}
+	return r.ports.Addr(port)
+}
 
 // Watch runs the reloads of a running Runner until ctx ends: those asked
 // for with RequestReload and, every PollInterval (unless it is negative),
@@ -252,14 +234,18 @@ func (r *Runner) reloadInBackground(ctx context.Context, failure string) {
 	}
 }
 
-// Shutdown marks the proxy as draining (so that /readyz fails), stops
-// accepting connections on every port and waits for requests in flight to
-// finish, or for ctx to end, whichever comes first; then it closes what is
-// left and returns ctx's error. It does not wait for a reload in progress.
+// Shutdown ends reloading; with listener ports of its own, it also marks
+// the proxy as draining (so that /readyz fails), stops accepting
+// connections on every port and waits for requests in flight to finish, or
+// for ctx to end, whichever comes first; then it closes what is left and
+// returns ctx's error. It does not wait for a reload in progress.
 func (r *Runner) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
+	if r.ports == nil {
+		return nil
+	}
 	return r.ports.Shutdown(ctx)
 }
 

@@ -395,29 +395,6 @@ func TestShutdownDrains(t *testing.T) {
 	}
 }
 
-func TestParsePortMapping(t *testing.T) {
-	for _, tc := range []struct {
-		in       string
-		port     int32
-		addr     string
-		wantFail bool
-	}{
-		{in: "80=127.0.0.1:0", port: 80, addr: "127.0.0.1:0"},
-		{in: "8080=[::1]:9000", port: 8080, addr: "[::1]:9000"},
-		{in: "80", wantFail: true},
-		{in: "x=127.0.0.1:0", wantFail: true},
-		{in: "70000=127.0.0.1:0", wantFail: true},
-		{in: "80=127.0.0.1", wantFail: true},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			port, addr, err := filemode.ParsePortMapping(tc.in)
-			if (err != nil) != tc.wantFail || port != tc.port || addr != tc.addr {
-				t.Errorf("ParsePortMapping(%q) = %d %q %v", tc.in, port, addr, err)
-			}
-		})
-	}
-}
-
 // waitFor polls cond for up to 5 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -438,4 +415,37 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestWatchReadsWhatTheLoaderReads: the change detection lists files with
+// the loader's own walker, so an edit the loader would not read (a dot
+// file, another extension) reloads nothing, and a manifest added deep in a
+// directory reloads at once.
+func TestWatchReadsWhatTheLoaderReads(t *testing.T) {
+	a := newBackend(t, "a")
+	dir := t.TempDir()
+	MustWrite(t, filepath.Join(dir, "config.yaml"), config([]int{80}, "a", a))
+	const poll = 10 * time.Millisecond
+	r, p := MustRunner(t, dir, poll)
+	ctx, cancel := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() { r.Watch(ctx); close(watched) }()
+	t.Cleanup(func() { cancel(); <-watched })
+
+	if err := os.MkdirAll(filepath.Join(dir, "sub", ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"notes.txt", ".hidden.yaml", filepath.Join("sub", ".git", "x.yaml")} {
+		MustWrite(t, filepath.Join(dir, name), "not: a manifest")
+	}
+	// Twenty polls: a change would be loaded after two.
+	time.Sleep(20 * poll)
+	if g := p.Status().Generation; g != 1 {
+		t.Fatalf("generation %d after edits the loader does not read, want 1", g)
+	}
+	MustWrite(t, filepath.Join(dir, "sub", "extra.yml"), "apiVersion: v1\nkind: Service\nmetadata: {name: extra, namespace: default}\nspec:\n  ports: [{port: 80}]\n")
+	waitFor(t, "the new manifest to be loaded", func() bool { return p.Status().Generation == 2 })
+	if st := p.Status(); !st.LastReload.OK {
+		t.Errorf("reload after a new manifest refused: %s", st.LastReload.Error)
+	}
 }

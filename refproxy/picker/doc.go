@@ -19,5 +19,6 @@
 //     window of sum(weights)/gcd(weights) consecutive picks each backend appears
 //     exactly weight/gcd times.
 //
-// The package uses the standard library only.
+// The package uses the standard library and internal/splitmix (its seed
+// mixer) only.
 package picker

@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+
+	"github.com/splitproof/splitproof/internal/splitmix"
 )
 
 // Spec limits from the Gateway API (BackendRef.Weight and HTTPRouteRule.BackendRefs).
@@ -133,14 +135,6 @@ func Shares(weights []int32) []float64 {
 	return out
 }
 
-// mix64 is SplitMix64's output function (Steele, Lea, Flood 2014); it turns
-// a seed into the generator's starting state.
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 // wyrand's constants (Wang Yi's wyhash family). Its output is one 128-bit
 // multiply of the Weyl state by itself xor a constant, folded: half the
 // latency of SplitMix64's two dependent multiplies, and it passes BigCrush
@@ -178,7 +172,9 @@ func newRandom(weights []int32, seed uint64) *random {
 	n := len(weights)
 	r := &random{weights: append([]int32(nil), weights...), n: uint64(n), prob: make([]uint64, n), alias: make([]int, n)}
 	r.total = Total(weights)
-	r.state.Store(mix64(seed))
+	// SplitMix64's output function turns the seed into the starting state,
+	// so nearby seeds start far apart on the Weyl sequence.
+	r.state.Store(splitmix.Mix(seed))
 	if r.total == 0 {
 		return r
 	}

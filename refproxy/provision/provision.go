@@ -27,7 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/splitproof/splitproof/refproxy/controller"
+	"github.com/splitproof/splitproof/refproxy/debounce"
 	"github.com/splitproof/splitproof/refproxy/translate"
 )
 
@@ -35,12 +35,13 @@ import (
 type Options struct {
 	Config
 	// ControllerName selects the GatewayClasses served
-	// (translate.DefaultControllerName when empty).
+	// (translate.DefaultControllerName when empty, as translate.Options
+	// decides).
 	ControllerName string
 	// Skip are Gateways served by a proxy deployed some other way (the
 	// install manifests' static one): the provisioner leaves them alone.
 	Skip []types.NamespacedName
-	// Debounce collects events before a run; 100ms when zero.
+	// Debounce collects events before a run; debounce.DefaultDelay when zero.
 	Debounce time.Duration
 	// Logger; nil discards.
 	Logger *slog.Logger
@@ -70,11 +71,8 @@ func New(cfg *rest.Config, opts Options) (*Provisioner, error) {
 	if opts.Namespace == "" || opts.Image == "" {
 		return nil, errors.New("provisioner needs a namespace and a proxy image")
 	}
-	if opts.ControllerName == "" {
-		opts.ControllerName = translate.DefaultControllerName
-	}
 	if opts.Debounce <= 0 {
-		opts.Debounce = 100 * time.Millisecond
+		opts.Debounce = debounce.DefaultDelay
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -121,7 +119,7 @@ func (p *Provisioner) setupWatches() error {
 	if err != nil {
 		return fmt.Errorf("create provisioner controller: %w", err)
 	}
-	h := controller.DebouncedHandler(reconcileKey, p.opts.Debounce)
+	h := debounce.Handler(reconcileKey, p.opts.Debounce)
 	cache := p.mgr.GetCache()
 	for _, obj := range []client.Object{&gatewayv1.GatewayClass{}, &gatewayv1.Gateway{}, &appsv1.Deployment{}, &corev1.Service{}} {
 		if err := ctl.Watch(source.Kind(cache, obj, h)); err != nil {
@@ -181,12 +179,7 @@ func (p *Provisioner) converge(ctx context.Context) error {
 	if err := p.client.List(ctx, &services, inNS...); err != nil {
 		return fmt.Errorf("list Services in %s: %w", p.opts.Namespace, err)
 	}
-	ours := map[string]bool{}
-	for _, gc := range classes.Items {
-		if string(gc.Spec.ControllerName) == p.opts.ControllerName {
-			ours[gc.Name] = true
-		}
-	}
+	ours := translate.Options{ControllerName: p.opts.ControllerName}.OwnedClasses(classes.Items)
 	wantDeploy := map[string]*appsv1.Deployment{}
 	wantSvc := map[string]*corev1.Service{}
 	var errs []error

@@ -24,6 +24,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/splitproof/splitproof/internal/kubetest"
+	"github.com/splitproof/splitproof/internal/poll"
 	"github.com/splitproof/splitproof/refproxy/provision"
 	"github.com/splitproof/splitproof/refproxy/translate"
 )
@@ -106,15 +107,8 @@ func TestProvisioner(t *testing.T) {
 	}
 	eventually := func(what string, cond func() (bool, string)) {
 		t.Helper()
-		var last string
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			ok, state := cond()
-			if ok {
-				return
-			}
-			last = state
-		}
-		t.Fatalf("%s: still %s after 30s", what, last)
+		// cond runs on the test's goroutine, so its must may call t.Fatal.
+		poll.Must(t, what, 50*time.Millisecond, 30*time.Second, cond)
 	}
 	onlyServed := func() (bool, string) {
 		d, s := owned()

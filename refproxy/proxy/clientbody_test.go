@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/splitproof/splitproof/internal/poll"
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/refproxy/proxy"
 )
@@ -22,13 +23,10 @@ const guard = 10 * time.Second
 // waitCounter waits until the counter series reaches want.
 func waitCounter(t *testing.T, p *proxy.Proxy, name string, labels map[string]string, want float64) {
 	t.Helper()
-	deadline := time.Now().Add(guard)
-	for counterValue(t, p, name, labels) < want {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s%v = %v, still short of %v", name, labels, counterValue(t, p, name, labels), want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Must(t, fmt.Sprintf("%s%v to reach %v", name, labels, want), 5*time.Millisecond, guard, func() (bool, string) {
+		got := counterValue(t, p, name, labels)
+		return got >= want, fmt.Sprint(got)
+	})
 }
 
 // dialFront opens a raw connection to the proxy's front server.

@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/splitproof/splitproof/refproxy/picker"
@@ -40,19 +42,18 @@ func newRecorder(t *testing.T, status int) *recorder {
 }
 
 // waitFor polls until the recorder has n requests (mirrors are sent in the
-// background) or within has passed, and returns them.
+// background) or within has passed, and returns them: the callers check the
+// count, so running out of time is not an error here.
 func (rc *recorder) waitFor(t *testing.T, n int, within time.Duration) []string {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	var seen []string
+	_ = wait.PollUntilContextTimeout(t.Context(), 10*time.Millisecond, within, true, func(context.Context) (bool, error) {
 		rc.mu.Lock()
-		seen := append([]string(nil), rc.seen...)
+		seen = append([]string(nil), rc.seen...)
 		rc.mu.Unlock()
-		if len(seen) >= n || time.Now().After(deadline) {
-			return seen
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(seen) >= n, nil
+	})
+	return seen
 }
 
 func TestRequestMirror(t *testing.T) {

@@ -115,13 +115,23 @@ func (s *Status) Ready() (bool, string) {
 	}
 }
 
+// CheckAllZeroStatus says whether code may answer a rule whose weights are
+// all zero: the spec leaves it open between 500 (agentgateway) and 503
+// (Kuma, Traefik), and refproxy offers exactly those two.
+func CheckAllZeroStatus(code int) error {
+	if code != http.StatusInternalServerError && code != http.StatusServiceUnavailable {
+		return fmt.Errorf("all-zero status %d: expected 500 or 503", code)
+	}
+	return nil
+}
+
 // New builds a Proxy. It serves 404 on every port until Install is called.
 func New(opts Options) (*Proxy, error) {
 	if opts.AllZeroStatus == 0 {
 		opts.AllZeroStatus = DefaultAllZeroStatus
 	}
-	if opts.AllZeroStatus != http.StatusInternalServerError && opts.AllZeroStatus != http.StatusServiceUnavailable {
-		return nil, fmt.Errorf("all-zero status %d: expected 500 or 503", opts.AllZeroStatus)
+	if err := CheckAllZeroStatus(opts.AllZeroStatus); err != nil {
+		return nil, err
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -6,7 +6,9 @@
 // it computes (Gateway listeners and attached routes, HTTPRoute Accepted and
 // ResolvedRefs per parent) are what controller mode writes back.
 //
-// Which Gateways are served: those whose GatewayClass names
-// Options.ControllerName. When the set holds no GatewayClass at all (the usual
+// Which Gateways are served: those whose GatewayClass Options.OwnsClass
+// accepts (controllerName Options.ControllerName, DefaultControllerName when
+// empty), the one rule the controller and the provisioner also apply to the
+// classes they list. When the set holds no GatewayClass at all (the usual
 // file-mode case) every Gateway is served.
 package translate

@@ -41,7 +41,7 @@ const (
 func (t *translator) classes() {
 	names := make([]string, 0, len(t.idx.classes))
 	for n, c := range t.idx.classes {
-		if string(c.Spec.ControllerName) == t.opts.ControllerName {
+		if t.opts.OwnsClass(c) {
 			names = append(names, n)
 		}
 	}
@@ -63,7 +63,7 @@ func (t *translator) served(gw *gatewayv1.Gateway) bool {
 		return true
 	}
 	c := t.idx.classes[string(gw.Spec.GatewayClassName)]
-	return c != nil && string(c.Spec.ControllerName) == t.opts.ControllerName
+	return t.opts.OwnsClass(c)
 }
 
 // gateways builds the listeners of every served Gateway and their status.

@@ -33,6 +33,39 @@ type Options struct {
 	Now time.Time
 }
 
+// OwnsClass reports whether refproxy, running with these options, is the
+// controller of class: its controllerName is ControllerName, or
+// DefaultControllerName when that is empty. The translator, the controller
+// and the provisioner all decide "ours" here, so they cannot disagree.
+func (o Options) OwnsClass(class *gatewayv1.GatewayClass) bool {
+	if class == nil {
+		return false
+	}
+	return string(class.Spec.ControllerName) == o.Controller()
+}
+
+// OwnedClasses is the set of names of the classes OwnsClass accepts: the
+// controller and the provisioner list GatewayClasses from a cluster and keep
+// only the Gateways whose class is in it.
+func (o Options) OwnedClasses(classes []gatewayv1.GatewayClass) map[string]bool {
+	ours := map[string]bool{}
+	for i := range classes {
+		if o.OwnsClass(&classes[i]) {
+			ours[classes[i].Name] = true
+		}
+	}
+	return ours
+}
+
+// Controller is the controllerName served: ControllerName, or
+// DefaultControllerName when that is empty.
+func (o Options) Controller() string {
+	if o.ControllerName == "" {
+		return DefaultControllerName
+	}
+	return o.ControllerName
+}
+
 // Result is the routing table and the status of every object involved.
 type Result struct {
 	Table          *route.Table         `json:"table"`
@@ -88,9 +121,7 @@ func findCondition(cs []metav1.Condition, t string) *metav1.Condition {
 // error only for a set it cannot make sense of at all (duplicate objects);
 // invalid references become statuses and 500s, as the spec says.
 func Translate(set *objects.Set, opts Options) (*Result, error) {
-	if opts.ControllerName == "" {
-		opts.ControllerName = DefaultControllerName
-	}
+	opts.ControllerName = opts.Controller()
 	if opts.PickMode == "" {
 		opts.PickMode = picker.Random
 	}

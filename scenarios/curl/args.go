@@ -1,8 +1,6 @@
 package curl
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -59,24 +57,6 @@ type Command struct {
 	ConnectTimeout float64
 }
 
-// UnsupportedFlagError is returned for a flag the native curl does not
-// implement (whether or not the real curl knows it).
-type UnsupportedFlagError struct {
-	Flag string
-}
-
-func (e *UnsupportedFlagError) Error() string {
-	return fmt.Sprintf("curl option %q is not supported by the replayer's native curl (supported: %s)",
-		e.Flag, strings.Join(SupportedFlags(), " "))
-}
-
-// UsageError is a malformed curl command line (curl itself exits 2 on these).
-type UsageError struct {
-	Msg string
-}
-
-func (e *UsageError) Error() string { return "curl: " + e.Msg }
-
 // flagSpec describes one supported option. Boolean options take no value;
 // the others consume one.
 type flagSpec struct {
@@ -103,7 +83,7 @@ var flagTable = []flagSpec{
 	{long: "request", short: 'X', set: func(c *Command, v string) error { c.Method = v; return nil }},
 	{long: "header", short: 'H', set: func(c *Command, v string) error {
 		if strings.HasPrefix(v, "@") {
-			return &UsageError{Msg: fmt.Sprintf("reading headers from a file (-H %s) is not supported", v)}
+			return usage("reading headers from a file (-H %s) is not supported", v)
 		}
 		c.Headers = append(c.Headers, v)
 		return nil
@@ -136,7 +116,7 @@ func addData(kind DataKind) func(c *Command, v string) error {
 func setSeconds(dst *float64, name, v string) error {
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
-		return &UsageError{Msg: fmt.Sprintf("option --%s: expected a non-negative number of seconds, got %q", name, v)}
+		return usage("option --%s: expected a non-negative number of seconds, got %q", name, v)
 	}
 	*dst = f
 	return nil
@@ -179,7 +159,8 @@ func lookupShort(b byte) (flagSpec, bool) {
 // values attached to a short flag (-XPOST) or in the next argument, long
 // flags, --no-<flag> for booleans, and "--" ending the options. It also
 // accepts --flag=value, which curl itself does not. Every other argument is
-// a URL.
+// a URL. Its errors are *ExitError with code [ExitUsage], wrapping an
+// [*UnsupportedFlagError] or a [*UsageError].
 func ParseArgs(args []string) (*Command, error) {
 	c := &Command{}
 	optionsDone := false
@@ -202,18 +183,18 @@ func ParseArgs(args []string) (*Command, error) {
 				}
 			}
 			if !ok {
-				return nil, &UnsupportedFlagError{Flag: "--" + name}
+				return nil, unsupported("--" + name)
 			}
 			if spec.toggle != nil {
 				if hasValue {
-					return nil, &UsageError{Msg: fmt.Sprintf("option --%s takes no value", name)}
+					return nil, usage("option --%s takes no value", name)
 				}
 				spec.toggle(c, !negated)
 				continue
 			}
 			if !hasValue {
 				if i+1 >= len(args) {
-					return nil, &UsageError{Msg: fmt.Sprintf("option --%s: requires parameter", name)}
+					return nil, usage("option --%s: requires parameter", name)
 				}
 				i++
 				value = args[i]
@@ -227,7 +208,7 @@ func ParseArgs(args []string) (*Command, error) {
 			for j := 1; j < len(arg); j++ {
 				spec, ok := lookupShort(arg[j])
 				if !ok {
-					return nil, &UnsupportedFlagError{Flag: "-" + string(arg[j])}
+					return nil, unsupported("-" + string(arg[j]))
 				}
 				if spec.toggle != nil {
 					spec.toggle(c, true)
@@ -236,7 +217,7 @@ func ParseArgs(args []string) (*Command, error) {
 				value := arg[j+1:]
 				if value == "" {
 					if i+1 >= len(args) {
-						return nil, &UsageError{Msg: fmt.Sprintf("option -%c: requires parameter", arg[j])}
+						return nil, usage("option -%c: requires parameter", arg[j])
 					}
 					i++
 					value = args[i]
@@ -306,17 +287,14 @@ func (c *Command) Equal(o *Command) bool {
 		c.Get == o.Get && c.MaxTime == o.MaxTime && c.ConnectTimeout == o.ConnectTimeout
 }
 
-// validate checks the combinations curl refuses before doing anything.
+// validate checks the combinations curl refuses before doing anything; its
+// error is an *ExitError with code [ExitUsage].
 func (c *Command) validate() error {
 	if len(c.URLs) == 0 {
-		return &UsageError{Msg: "no URL specified"}
+		return usage("no URL specified")
 	}
 	if c.Head && len(c.Data) > 0 && !c.Get {
-		return &UsageError{Msg: "you can only select one HTTP request method (-I and -d)"}
+		return usage("you can only select one HTTP request method (-I and -d)")
 	}
 	return nil
 }
-
-// errNoDir is returned when a command needs the filesystem and the caller gave
-// no directory to confine it to.
-var errNoDir = errors.New("no working directory was given to the replayer (Options.Dir), so curl may not read or write files")

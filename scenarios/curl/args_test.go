@@ -158,3 +158,41 @@ func FuzzParseArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestParseErrorsCarryCurlsExitCode: every command-line error is an
+// *ExitError with curl's code for a bad command line, printed as curl
+// prints such errors (no "(2)").
+func TestParseErrorsCarryCurlsExitCode(t *testing.T) {
+	for _, args := range [][]string{{"--compressed", "u"}, {"-H"}, {"-m", "soon", "u"}} {
+		_, err := ParseArgs(args)
+		exit, ok := errors.AsType[*ExitError](err)
+		if !ok || exit.Code != ExitUsage {
+			t.Fatalf("ParseArgs(%q) error %v, want an *ExitError with code %d", args, err, ExitUsage)
+		}
+		if !strings.HasPrefix(err.Error(), "curl: ") || strings.HasPrefix(err.Error(), "curl: (") {
+			t.Errorf("ParseArgs(%q) error %q, want curl's usage line", args, err)
+		}
+	}
+	if err := (&Command{}).validate(); err == nil || err.Error() != "curl: no URL specified" {
+		t.Errorf("validate of a command without URL: %v", err)
+	}
+}
+
+func TestExitErrorMessage(t *testing.T) {
+	for _, tt := range []struct {
+		err       *ExitError
+		text, msg string
+	}{
+		{exitf(ExitConnect, "Failed to connect to %s", "h"), "curl: (7) Failed to connect to h", "Failed to connect to h"},
+		{usage("no URL specified"), "curl: no URL specified", "no URL specified"},
+		{&ExitError{Code: ExitRecv}, "curl: (56) exit status 56", "exit status 56"},
+	} {
+		if tt.err.Error() != tt.text || tt.err.Message() != tt.msg {
+			t.Errorf("%#v: Error %q Message %q, want %q and %q", tt.err, tt.err.Error(), tt.err.Message(), tt.text, tt.msg)
+		}
+	}
+	inner := errors.New("disk full")
+	if e := exitf(ExitWrite, "Failure writing output: %w", inner); !errors.Is(e, inner) {
+		t.Errorf("%v does not wrap its cause", e)
+	}
+}

@@ -7,6 +7,12 @@
 // and host/port/path overrides that point AI backends at the fake. The
 // manifests are never edited; the overrides are applied to loaded objects.
 //
+// refproxy runs here exactly as `splitproof proxy` runs it (refproxy/runtime:
+// the same listener layer, server timeouts, h2c and drain), fed the
+// scenario's tables in memory instead of from files or a cluster. The
+// helloworld servers and the fake provider are served by their own
+// packages' Serve helpers.
+//
 // The Endpoint it returns maps the addresses the doc's snippets use — the
 // external address on port 80 and the port-forward's localhost:8080 — to
 // refproxy's loopback listener for the Gateway's port 80.

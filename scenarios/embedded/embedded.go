@@ -19,10 +19,12 @@ import (
 
 	"github.com/splitproof/splitproof/fakeopenai"
 	"github.com/splitproof/splitproof/helloworld"
+	"github.com/splitproof/splitproof/refproxy/listen"
 	"github.com/splitproof/splitproof/refproxy/objects"
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/refproxy/proxy"
 	"github.com/splitproof/splitproof/refproxy/route"
+	"github.com/splitproof/splitproof/refproxy/runtime"
 	"github.com/splitproof/splitproof/refproxy/translate"
 	"github.com/splitproof/splitproof/scenarios"
 	"github.com/splitproof/splitproof/scenarios/replay"
@@ -53,16 +55,20 @@ type Options struct {
 	DocPorts bool
 }
 
+// closeTimeout bounds Close's drain of refproxy and of the local servers.
+const closeTimeout = 5 * time.Second
+
 // Target is a running embedded setup for one scenario.
 type Target struct {
+	// servers are the helloworld and fake provider servers.
 	servers []*http.Server
-	proxy   *proxy.Proxy
-	// gateway maps each Gateway listener port to refproxy's loopback address.
-	gateway map[int32]string
-	fake    *fakeopenai.Server
-	set     *objects.Set
-	opts    Options
-	s       *scenarios.Scenario
+	// rt is refproxy as `splitproof proxy` runs it, fed the scenario's
+	// tables in memory instead of from files or a cluster.
+	rt   *runtime.Runtime
+	fake *fakeopenai.Server
+	set  *objects.Set
+	opts Options
+	s    *scenarios.Scenario
 	// slices are the EndpointSlices of the local servers; aiHost/aiPort
 	// locate the fake provider for the backends in aiBackends.
 	slices     []discoveryv1.EndpointSlice
@@ -80,7 +86,7 @@ func Start(ctx context.Context, s *scenarios.Scenario, opts Options) (t *Target,
 	if opts.PickMode == "" {
 		opts.PickMode = picker.Random
 	}
-	t = &Target{gateway: map[int32]string{}, opts: opts, s: s}
+	t = &Target{opts: opts, s: s}
 	defer func() {
 		if err != nil {
 			t.Close()
@@ -105,29 +111,20 @@ func Start(ctx context.Context, s *scenarios.Scenario, opts Options) (t *Target,
 	if err != nil {
 		return nil, err
 	}
-	t.proxy, err = proxy.New(proxy.Options{Logger: opts.Logger, AllZeroStatus: opts.AllZeroStatus})
+	if table.Port(GatewayPort) == nil {
+		return nil, fmt.Errorf("scenario %s: no Gateway listener on port %d, which the doc's snippets use", s.Name, GatewayPort)
+	}
+	t.rt, err = runtime.New(runtime.Options{
+		Proxy:        proxy.Options{AllZeroStatus: opts.AllZeroStatus},
+		Listen:       t.listen,
+		DrainTimeout: closeTimeout,
+		Logger:       opts.Logger,
+	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.proxy.Install(table); err != nil {
-		return nil, fmt.Errorf("install routing table: %w", err)
-	}
-	for _, p := range table.Ports {
-		addr, err := t.serve(t.proxy.Handler(p.Port))
-		if err != nil {
-			return nil, err
-		}
-		t.gateway[p.Port] = addr
-	}
-	if _, ok := t.gateway[GatewayPort]; !ok {
-		return nil, fmt.Errorf("scenario %s: no Gateway listener on port %d, which the doc's snippets use", s.Name, GatewayPort)
-	}
-	if opts.DocPorts {
-		for _, addr := range []string{net.JoinHostPort(ExternalHost, strconv.Itoa(GatewayPort)), net.JoinHostPort(ExternalHost, "8080")} {
-			if err := t.serveAt(addr, t.proxy.Handler(GatewayPort)); err != nil {
-				return nil, fmt.Errorf("serve the doc's address %s for real curl: %w (free the port, run as root for port 80, or drop --system-tools)", addr, err)
-			}
-		}
+	if err := t.rt.Start(ctx, &runtime.Tables{First: table}); err != nil {
+		return nil, fmt.Errorf("serve scenario %s: %w", s.Name, err)
 	}
 	return t, nil
 }
@@ -171,8 +168,7 @@ func (t *Target) Apply(_ context.Context, step int) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.proxy.Install(table)
-	return err
+	return t.rt.Apply(table)
 }
 
 func describeParents(rs translate.RouteStatus) string {
@@ -190,30 +186,37 @@ func describeParents(rs translate.RouteStatus) string {
 	return strings.Join(parts, "; ")
 }
 
-// serve starts an HTTP server on a loopback port and returns its address.
-func (t *Target) serve(h http.Handler) (string, error) {
+// listen opens a Gateway listener port on an ephemeral loopback port: the
+// Endpoint maps the doc's addresses to it. With DocPorts, port 80 also
+// accepts on the very addresses the doc's snippets name, for real curl.
+func (t *Target) listen(port int32) (net.Listener, error) {
+	ln, err := loopback()
+	if err != nil {
+		return nil, fmt.Errorf("gateway port %d: %w", port, err)
+	}
+	if port != GatewayPort || !t.opts.DocPorts {
+		return ln, nil
+	}
+	lns := []net.Listener{ln}
+	for _, addr := range []string{net.JoinHostPort(ExternalHost, strconv.Itoa(GatewayPort)), net.JoinHostPort(ExternalHost, "8080")} {
+		doc, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				_ = l.Close()
+			}
+			return nil, fmt.Errorf("serve the doc's address %s for real curl: %w (free the port, run as root for port 80, or drop --system-tools)", addr, err)
+		}
+		lns = append(lns, doc)
+	}
+	return listen.Merge(lns...), nil
+}
+
+func loopback() (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", fmt.Errorf("listen on loopback: %w", err)
+		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
-	t.serveOn(ln, h)
-	return ln.Addr().String(), nil
-}
-
-// serveAt starts an HTTP server on a given address.
-func (t *Target) serveAt(addr string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	t.serveOn(ln, h)
-	return nil
-}
-
-func (t *Target) serveOn(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	t.servers = append(t.servers, srv)
-	go func() { _ = srv.Serve(ln) }()
+	return ln, nil
 }
 
 // startHelloworld runs a helloworld server for Service "ns/name" and writes
@@ -230,13 +233,12 @@ func (t *Target) startHelloworld(svcKey, version string) error {
 	if svc == nil {
 		return fmt.Errorf("embedded.helloworld: Service %s is not in the scenario's manifests", svcKey)
 	}
-	instance := name + "-embedded"
-	addr, err := t.serve(helloworld.Handler(version, instance))
+	ln, err := loopback()
 	if err != nil {
-		return err
+		return fmt.Errorf("embedded.helloworld %s: %w", svcKey, err)
 	}
-	_, portStr, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(portStr)
+	t.servers = append(t.servers, helloworld.Serve(ln, version, name+"-embedded"))
+	port := ln.Addr().(*net.TCPAddr).Port
 	var ports []discoveryv1.EndpointPort
 	for _, sp := range svc.Spec.Ports {
 		if sp.Name == "http" || len(svc.Spec.Ports) == 1 {
@@ -286,13 +288,13 @@ func (t *Target) startFakeOpenAI(backends []string) error {
 		return fmt.Errorf("start fake provider: %w", err)
 	}
 	t.fake = fake
-	addr, err := t.serve(fake)
+	ln, err := loopback()
 	if err != nil {
-		return err
+		return fmt.Errorf("start fake provider: %w", err)
 	}
-	host, portStr, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(portStr)
-	t.aiHost, t.aiPort, t.aiBackends, t.fakeAddr = host, int32(port), backends, addr
+	t.servers = append(t.servers, fakeopenai.Serve(ln, fake))
+	tcp := ln.Addr().(*net.TCPAddr)
+	t.aiHost, t.aiPort, t.aiBackends, t.fakeAddr = tcp.IP.String(), int32(tcp.Port), backends, tcp.String()
 	return nil
 }
 
@@ -308,7 +310,7 @@ func (t *Target) secretKey(ns, name string) string {
 
 // Endpoint is how the doc's snippets reach this target.
 func (t *Target) Endpoint() *replay.Endpoint {
-	gw := t.gateway[GatewayPort]
+	gw := t.GatewayAddr(GatewayPort)
 	return &replay.Endpoint{
 		Name: "embedded refproxy " + gw,
 		Env:  map[string]string{"INGRESS_GW_ADDRESS": ExternalHost},
@@ -319,14 +321,20 @@ func (t *Target) Endpoint() *replay.Endpoint {
 	}
 }
 
-// GatewayAddr is refproxy's loopback address for a Gateway listener port.
-func (t *Target) GatewayAddr(port int32) string { return t.gateway[port] }
+// GatewayAddr is refproxy's loopback address for a Gateway listener port
+// ("" when the table being served has no such port).
+func (t *Target) GatewayAddr(port int32) string {
+	if a := t.rt.Addr(port); a != nil {
+		return a.String()
+	}
+	return ""
+}
 
 // Table is the routing table refproxy serves.
-func (t *Target) Table() *route.Table { return t.proxy.Table() }
+func (t *Target) Table() *route.Table { return t.rt.Proxy().Table() }
 
 // Proxy is the running reference proxy (for its metrics and status).
-func (t *Target) Proxy() *proxy.Proxy { return t.proxy }
+func (t *Target) Proxy() *proxy.Proxy { return t.rt.Proxy() }
 
 // FakeOpenAIAddr is the fake provider's loopback address ("" without one).
 func (t *Target) FakeOpenAIAddr() string { return t.fakeAddr }
@@ -334,21 +342,24 @@ func (t *Target) FakeOpenAIAddr() string { return t.fakeAddr }
 // FakeOpenAI is the fake provider, nil when the scenario has no AI backend.
 func (t *Target) FakeOpenAI() *fakeopenai.Server { return t.fake }
 
-// Close stops every server.
+// Close stops every server: refproxy first, drained as `splitproof proxy`
+// drains at shutdown, then the backends it was forwarding to. The fake
+// provider is closed before, so that its streams end rather than hold up
+// the drain.
 func (t *Target) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	var errs []error
 	if t.fake != nil {
 		t.fake.Close()
 	}
+	if t.rt != nil {
+		errs = append(errs, t.rt.Shutdown())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
 	for _, s := range t.servers {
 		if err := s.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	if t.proxy != nil {
-		t.proxy.CloseIdleConnections()
 	}
 	return errors.Join(errs...)
 }

@@ -19,6 +19,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
@@ -26,6 +27,7 @@ import (
 	"k8s.io/client-go/util/jsonpath"
 	"k8s.io/streaming/pkg/httpstream"
 
+	"github.com/splitproof/splitproof/scenarios"
 	"github.com/splitproof/splitproof/scenarios/replay"
 )
 
@@ -62,6 +64,13 @@ type Options struct {
 	Deployment string
 	// Port is the pod port forwarded to (DefaultPort).
 	Port int
+	// GatewayRef, when set, takes INGRESS_GW_ADDRESS from this Gateway's
+	// status.addresses (and the snippets' port 80 to its first HTTP
+	// listener's port) instead of Service's load-balancer status.
+	GatewayRef *types.NamespacedName
+	// ForwardTo, when set, is where the port-forward goes instead of
+	// Deployment's pod port Port.
+	ForwardTo *ForwardTarget
 	// LocalPort is the 127.0.0.1 port the forward listens on; 0 picks a free
 	// one (the snippets' localhost:8080 is remapped to it). Real curl, which
 	// cannot be remapped, needs DocLocalPort.
@@ -102,28 +111,62 @@ func Connect(ctx context.Context, cfg *rest.Config, opts Options) (*replay.Endpo
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes client for %s: %w", cfg.Host, err)
 	}
-	svcName := opts.Namespace + "/" + opts.Service
-	svc, err := client.CoreV1().Services(opts.Namespace).Get(ctx, opts.Service, metav1.GetOptions{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("get Service %s: %w", svcName, err)
-	}
-	addr, err := IngressAddress(svc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("Service %s: %w", svcName, err)
-	}
-	pod, err := deploymentPod(ctx, client, opts.Namespace, opts.Deployment)
+	reader, err := NewReader(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	fw, err := forward(ctx, cfg, opts, pod)
+	// Where INGRESS_GW_ADDRESS comes from, and the port the snippets' :80
+	// really is.
+	var addr, source string
+	gwPort := int32(80)
+	if opts.GatewayRef != nil {
+		if addr, gwPort, err = GatewayAddress(ctx, reader, *opts.GatewayRef); err != nil {
+			return nil, nil, err
+		}
+		source = "Gateway " + opts.GatewayRef.String()
+	} else {
+		source = "Service " + opts.Namespace + "/" + opts.Service
+		svc, err := client.CoreV1().Services(opts.Namespace).Get(ctx, opts.Service, metav1.GetOptions{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("get %s: %w", source, err)
+		}
+		if addr, err = IngressAddress(svc); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", source, err)
+		}
+	}
+	// Where the doc's port-forward goes.
+	fwd := opts
+	var pod, via string
+	if t := opts.ForwardTo; t != nil {
+		fwd.Namespace, fwd.Port, via = t.Namespace, t.Port, t.String()
+		if t.Kind == "svc" {
+			pod, fwd.Port, err = servicePod(ctx, client, t.Namespace, t.Name, t.Port)
+		} else {
+			pod, err = deploymentPod(ctx, client, t.Namespace, t.Name)
+		}
+	} else {
+		via = "deployment/" + opts.Deployment
+		pod, err = deploymentPod(ctx, client, opts.Namespace, opts.Deployment)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	fw, err := forward(ctx, cfg, fwd, pod)
 	if err != nil {
 		return nil, nil, err
 	}
 	local := net.JoinHostPort("127.0.0.1", strconv.Itoa(int(fw.local)))
-	opts.Logger.Info("gateway in cluster", "address", addr, "service", svcName,
-		"port-forward", fmt.Sprintf("%s → pod %s/%s:%d", local, opts.Namespace, pod, opts.Port))
+	opts.Logger.Info("gateway in cluster", "address", addr, "from", source,
+		"port-forward", fmt.Sprintf("%s → pod %s/%s:%d (%s)", local, fwd.Namespace, pod, fwd.Port, via))
 	ep := &replay.Endpoint{
-		Name: fmt.Sprintf("cluster %s (%s, port-forward deployment/%s)", cfg.Host, addr, opts.Deployment),
+		Diagnose: func(ctx context.Context, s *scenarios.Scenario) []string {
+			set, err := s.Objects(false)
+			if err != nil {
+				return []string{fmt.Sprintf("cannot read the scenario's routes: %v", err)}
+			}
+			return Diagnose(ctx, reader, set.HTTPRoutes)
+		},
+		Name: fmt.Sprintf("cluster %s (%s, port-forward %s)", cfg.Host, addr, via),
 		Env:  map[string]string{"INGRESS_GW_ADDRESS": addr},
 		// The external address is dialled as written: the load balancer
 		// (or a host route to it) is the path under test.
@@ -131,6 +174,10 @@ func Connect(ctx context.Context, cfg *rest.Config, opts Options) (*replay.Endpo
 			net.JoinHostPort("localhost", strconv.Itoa(DocLocalPort)): local,
 			net.JoinHostPort("127.0.0.1", strconv.Itoa(DocLocalPort)): local,
 		},
+	}
+	if gwPort != 80 {
+		// A Gateway listening on another port: the snippets' :80 goes there.
+		ep.Dial[net.JoinHostPort(addr, "80")] = net.JoinHostPort(addr, strconv.Itoa(int(gwPort)))
 	}
 	return ep, fw, nil
 }
@@ -235,15 +282,39 @@ type forwarder struct {
 	local uint16
 	once  sync.Once
 	err   error
+	// closeWait bounds how long Close waits for the forward to end
+	// (defaultCloseWait when zero).
+	closeWait time.Duration
 }
 
 var _ io.Closer = (*forwarder)(nil)
 
-// Close stops the forward and waits for its listener to close.
+// defaultCloseWait is how long Close waits for client-go's forwarder to
+// return. Stopping it closes the local listener at once, but ForwardPorts
+// then closes its stream connection to the API server, and that close can
+// block on connections still being handled (seen after a replay whose
+// external address never answered): a replay must exit, so after this long
+// the forward is abandoned, its listener already closed.
+const defaultCloseWait = 3 * time.Second
+
+// ErrCloseTimeout is returned by Close when the forward did not end in time.
+var ErrCloseTimeout = errors.New("port-forward did not stop in time; abandoned")
+
+// Close stops the forward and waits, a bounded time, for it to end.
 func (f *forwarder) Close() error {
 	f.once.Do(func() {
 		close(f.stop)
-		f.err = <-f.done
+		wait := f.closeWait
+		if wait <= 0 {
+			wait = defaultCloseWait
+		}
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case f.err = <-f.done:
+		case <-timer.C:
+			f.err = fmt.Errorf("%w after %v", ErrCloseTimeout, wait)
+		}
 	})
 	return f.err
 }

@@ -149,3 +149,33 @@ func TestOptionsDefaults(t *testing.T) {
 		t.Fatalf("explicit options overridden: %+v", o)
 	}
 }
+
+// TestForwarderCloseBounded: a forward whose ForwardPorts never returns
+// (client-go blocking in closing its stream connection) must not keep
+// Close, and so the replay, from returning.
+func TestForwarderCloseBounded(t *testing.T) {
+	stuck := &forwarder{stop: make(chan struct{}), done: make(chan error, 1), closeWait: 50 * time.Millisecond}
+	start := time.Now()
+	err := stuck.Close()
+	if !errors.Is(err, ErrCloseTimeout) {
+		t.Fatalf("Close of a stuck forward = %v, want ErrCloseTimeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	select {
+	case <-stuck.stop:
+	default:
+		t.Fatal("Close did not signal the forward to stop")
+	}
+	if again := stuck.Close(); !errors.Is(again, ErrCloseTimeout) {
+		t.Fatalf("second Close = %v, want the first result", again)
+	}
+
+	// A forward that ends promptly reports how it ended.
+	ends := &forwarder{stop: make(chan struct{}), done: make(chan error, 1)}
+	go func() { <-ends.stop; ends.done <- nil }()
+	if err := ends.Close(); err != nil {
+		t.Fatalf("Close of a forward that ended = %v", err)
+	}
+}

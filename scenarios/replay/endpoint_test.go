@@ -20,7 +20,10 @@ func TestAddressEndpoint(t *testing.T) {
 		{gateway: "http://127.0.0.1:8080/prefix", wantErr: "the snippets send their own paths"},
 		{gateway: "http://127.0.0.1:8080/?x=1", wantErr: "the snippets send their own paths"},
 		{gateway: "http://user@127.0.0.1:8080", wantErr: "the snippets send their own paths"},
-		{gateway: "https://127.0.0.1:8443", wantErr: "only http://"},
+		{gateway: "https://127.0.0.1:8443", wantName: "gateway https://127.0.0.1:8443",
+			wantDial: map[string]string{"127.0.0.1:80": "127.0.0.1:8443"}},
+		{gateway: "https://gw.example", wantName: "gateway https://gw.example:443"},
+		{gateway: "ftp://127.0.0.1:21", wantErr: "expected an http:// or https:// URL"},
 		{gateway: "http://", wantErr: "expected a URL"},
 		{gateway: "http://127.0.0.1:8080", portForward: "nope", wantErr: "expected host:port"},
 	}

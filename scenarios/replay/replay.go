@@ -2,6 +2,8 @@ package replay
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +22,7 @@ import (
 	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/scenarios/shell"
 	"github.com/splitproof/splitproof/sim"
+	"github.com/splitproof/splitproof/sim/sched"
 )
 
 // Endpoint is a gateway as the snippets see it.
@@ -31,6 +34,13 @@ type Endpoint struct {
 	// Dial maps an address a snippet names ("localhost:8080") to the address
 	// to connect to. Addresses not in the map are dialled as written.
 	Dial map[string]string
+	// TLS, when set, wraps every connection to a remapped address (an
+	// https:// gateway) in TLS with this configuration.
+	TLS *tls.Config
+	// Diagnose, when set, explains from the target's own state why a
+	// scenario's requests get no expected answer (a cluster's route status
+	// and backend endpoints); one sentence per finding.
+	Diagnose func(ctx context.Context, s *scenarios.Scenario) []string
 }
 
 // AddressEndpoint makes the endpoint for a gateway given by URL: the
@@ -45,8 +55,8 @@ func AddressEndpoint(raw, portForward string) (*Endpoint, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("--gateway %q: expected a URL such as http://127.0.0.1:8080", raw)
 	}
-	if u.Scheme != "http" {
-		return nil, fmt.Errorf("--gateway %q: only http:// gateways are supported", raw)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("--gateway %q: expected an http:// or https:// URL", raw)
 	}
 	// The snippets send their own paths; a path here would be dropped
 	// without a word, so it is refused.
@@ -56,6 +66,9 @@ func AddressEndpoint(raw, portForward string) (*Endpoint, error) {
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
 		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
 	}
 	real := net.JoinHostPort(host, port)
 	pf := real
@@ -65,26 +78,68 @@ func AddressEndpoint(raw, portForward string) (*Endpoint, error) {
 		}
 		pf = portForward
 	}
-	return &Endpoint{
+	ep := &Endpoint{
 		Name: "gateway " + real,
 		Env:  map[string]string{"INGRESS_GW_ADDRESS": host},
 		Dial: map[string]string{net.JoinHostPort(host, "80"): real, "localhost:8080": pf},
-	}, nil
+	}
+	if u.Scheme == "https" {
+		ep.Name = "gateway https://" + real
+		// The snippets speak plain http to their own addresses; an https
+		// gateway gets TLS on the connections remapped to it, verified
+		// against the gateway's host name (SetCA, SetInsecure adjust it).
+		ep.TLS = &tls.Config{ServerName: host, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12}
+	}
+	return ep, nil
+}
+
+// SetCA makes an https endpoint trust only the certificates in pem (the
+// gateway's own CA, e.g. a self-signed one).
+func (ep *Endpoint) SetCA(pem []byte) error {
+	if ep.TLS == nil {
+		return errors.New("a CA certificate applies only to an https:// gateway")
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return errors.New("no PEM certificate found")
+	}
+	ep.TLS.RootCAs = pool
+	return nil
+}
+
+// SetInsecure makes an https endpoint accept any certificate.
+func (ep *Endpoint) SetInsecure() error {
+	if ep.TLS == nil {
+		return errors.New("--insecure applies only to an https:// gateway")
+	}
+	ep.TLS.InsecureSkipVerify = true
+	return nil
 }
 
 // Client returns the HTTP client curl uses inside snippets: it connects to
 // the endpoint's real addresses, never asks for compression (curl does not)
-// and keeps connections alive across iterations like a fast curl loop would.
+// and, under Options.ReuseConnections, keeps connections alive across
+// iterations (by default each curl command gets a clone of its transport).
 // Its connections are numbered from 1 (curl.ConnCounter), so each client
 // — one per replay — gives the replay's sequence its own numbering.
 func (ep *Endpoint) Client() *http.Client {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		DialContext: new(curl.ConnCounter).Dial(func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if to, ok := ep.Dial[addr]; ok {
+			to, remapped := ep.Dial[addr]
+			if remapped {
 				addr = to
 			}
-			return d.DialContext(ctx, network, addr)
+			conn, err := d.DialContext(ctx, network, addr)
+			if err != nil || !remapped || ep.TLS == nil {
+				return conn, err
+			}
+			tc := tls.Client(conn, ep.TLS.Clone())
+			if err := tc.HandshakeContext(ctx); err != nil {
+				_ = conn.Close()
+				return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+			}
+			return tc, nil
 		}),
 		DisableCompression:  true,
 		MaxIdleConnsPerHost: 16,
@@ -105,12 +160,16 @@ type Options struct {
 	// the verdict has PowerTarget against a deviation of Delta.
 	Requests int
 	// Sequential stops as soon as the sequential test is sure (Requests, or
-	// the computed size times four, is then the cap).
+	// the computed size times four, is then the cap). Run and RunSteps run
+	// the fixed-n test unless it is set; RunAll sets it unless Config.Fixed.
 	Sequential bool
-	// Alpha is the false-failure rate (0: sim.DefaultAlpha); Delta the
+	// Alpha is the verdict's false-failure rate (0: sim.DefaultAlpha);
+	// Delta the tolerance a PASS verifies each share within and the
 	// deviation the power is stated for (0: sim.DefaultDelta).
 	Alpha, Delta float64
-	// PowerTarget for the computed request count (0: 0.9).
+	// PowerTarget for the computed request count (0: 0.9); 1-PowerTarget is
+	// the verdict's false-pass rate (sim.Options.Beta), for the fixed-n and
+	// the sequential test alike.
 	PowerTarget float64
 	// Timeout bounds each HTTP request of the native curl, from dialling to
 	// the end of the body (0: DefaultTimeout). A gateway that accepts and
@@ -120,10 +179,60 @@ type Options struct {
 	Timeout time.Duration
 	// SystemTools runs real curl and jq instead of the native ones.
 	SystemTools bool
+	// ReuseConnections keeps the native curl's keep-alive connections
+	// across the snippet's curl commands (curl.ConnReuse). By default each
+	// command opens connections of its own (curl.ConnNew), as real curl and
+	// the doc's loop do, so a gateway that picks a backend per connection
+	// is seen as the doc's reader would see it. Real curl (SystemTools)
+	// always opens its own, whatever this says.
+	ReuseConnections bool
+	// Weights, when set, is the split to verify instead of the weights in
+	// the scenario's manifests: category name → weight, every category
+	// named (a gateway configured with other weights than the scenario's).
+	Weights map[string]int32
 	// Progress receives a progress line on long runs; nil is quiet.
 	Progress io.Writer
 	// Logger receives debug records; nil discards.
 	Logger *slog.Logger
+}
+
+// withWeights returns expected with opts.Weights applied: an error names
+// a category the scenario does not have, or one left without a weight.
+func withWeights(s *scenarios.Scenario, expected []scenarios.Category, weights map[string]int32) ([]scenarios.Category, error) {
+	if weights == nil {
+		return expected, nil
+	}
+	known := map[string]bool{}
+	var names []string
+	for _, c := range expected {
+		if !known[c.Name] {
+			names = append(names, c.Name)
+		}
+		known[c.Name] = true
+	}
+	for name := range weights {
+		if !known[name] {
+			return nil, fmt.Errorf("--weights: scenario %s has no category %q (its categories: %s)", s.Name, name, strings.Join(names, ", "))
+		}
+	}
+	out := make([]scenarios.Category, len(expected))
+	for i, c := range expected {
+		w, ok := weights[c.Name]
+		if !ok {
+			return nil, fmt.Errorf("--weights: give every category of scenario %s a weight (%s has none; its categories: %s)", s.Name, c.Name, strings.Join(names, ", "))
+		}
+		c.Weight = w
+		out[i] = c
+	}
+	return out, nil
+}
+
+// connPolicy is the native curl's connection policy the options ask for.
+func (o Options) connPolicy() curl.ConnPolicy {
+	if o.ReuseConnections {
+		return curl.ConnReuse
+	}
+	return curl.ConnNew
 }
 
 // Report is the outcome of replaying one snippet.
@@ -149,12 +258,20 @@ type Report struct {
 	Background int `json:"background_requests,omitempty"`
 	// Interrupted is set when the caller's context ended the replay early:
 	// the verdict is then INCONCLUSIVE, never PASS.
-	Interrupted bool          `json:"interrupted,omitempty"`
-	Duration    time.Duration `json:"duration_ns"`
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Run is the verdict's share of its run's false-failure rate (RunAll);
+	// nil for a replay run on its own.
+	Run      *RunShare     `json:"run,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 	// Sequence holds every request in arrival order: times, connection,
 	// status, category. It goes to the counts file (SequenceFile), not to
 	// the report, whose size stays independent of the number of requests.
 	Sequence *sequence.Recording `json:"-"`
+	// Scheduler is what the arrival order says about the gateway's
+	// scheduler, ModelVerdict the verdict of the test that fits it, merged
+	// into Verdict (scheduler.go); nil when no order was recorded.
+	Scheduler    *sched.Result       `json:"scheduler,omitempty"`
+	ModelVerdict *sched.ModelVerdict `json:"model_verdict,omitempty"`
 }
 
 func (r *Report) label() string {
@@ -234,6 +351,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, opts Options)
 	}
 	expected, err := s.Expected()
 	if err != nil {
+		return nil, err
+	}
+	if expected, err = withWeights(s, expected, opts.Weights); err != nil {
 		return nil, err
 	}
 	return run(ctx, s, snippet, expected, "", ep, opts)
@@ -319,6 +439,23 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 	var failures []string
 	noResponse := 0
 	n := 0
+	setup := newSetupCheck(index)
+	setupStop := false
+	var pending []int // sequential observations held while setup is open
+	// The sequential test assumes independent draws. When it decides, the
+	// order seen so far is classified (sim/sched): on a gateway that does
+	// not draw independently the run goes on until the test fitting its
+	// scheduler has decided too, or the cap, so that a bursty gateway is
+	// never judged on part of one burst. Unexpected or weight-0 answers
+	// fail under every model and stop at once.
+	simCats := countsFile(label, expected, nil, alpha, nil).Categories
+	seqDecided := false
+	seqDecides := func(i int) {
+		seqDecided = true
+		if i < 0 || shares[i] == 0 || modelAllowsStop(seqRec, simCats, alpha) {
+			cancel()
+		}
+	}
 	onIteration := func(it shell.Iteration) {
 		n++
 		commands += it.Curls
@@ -331,13 +468,44 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 			failures = append(failures, describeFailure(it))
 		}
 		prog.update(n, counts)
+		if setupStop {
+			return
+		}
+		wasOpen := setup.open()
+		if setup.observe(it) {
+			setupStop = true
+			cancel()
+			return
+		}
+		if seq != nil && seqDecided {
+			if n%holdCheckEvery == 0 && modelAllowsStop(seqRec, simCats, alpha) {
+				cancel()
+			}
+			return
+		}
 		if seq != nil {
 			i, ok := index[it.Category]
 			if !ok {
 				i = -1
 			}
+			// Until one answer fits, the gateway may simply not be set up
+			// for the scenario: hold the observations, so that a setup
+			// problem is diagnosed instead of failing the split at once.
+			if setup.open() {
+				pending = append(pending, i)
+				return
+			}
+			if wasOpen {
+				for _, j := range pending {
+					if d, err := seq.Observe(j); err == nil && d != sim.Continue {
+						seqDecides(j)
+						return
+					}
+				}
+				pending = nil
+			}
 			if d, err := seq.Observe(i); err == nil && d != sim.Continue {
-				cancel()
+				seqDecides(i)
 			}
 		}
 	}
@@ -354,6 +522,7 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 			Iterations:  chunk,
 			Client:      client,
 			SystemTools: opts.SystemTools,
+			Connections: opts.connPolicy(),
 			Classifier:  classifier,
 			Logger:      logger,
 			OnIteration: onIteration,
@@ -381,6 +550,15 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 		}
 		return nil, fmt.Errorf("replay %s/%s: the snippet made no request", s.Name, snippet.Name)
 	}
+	if setupStop || (setup.open() && !interrupted) {
+		names := make([]string, len(cats))
+		for i, c := range cats {
+			names[i] = c.Name
+		}
+		dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseTimeout)
+		defer dcancel()
+		return nil, setup.err(s, snippet.Name, ep, names, diagnose(dctx, ep, s))
+	}
 	if noResponse == n {
 		return nil, fmt.Errorf("%w: %s: none of %d requests got an HTTP response; first: %s", ErrUnreachable, ep.Name, n, failures[0])
 	}
@@ -390,7 +568,7 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 		Sequence: seqRec,
 	}
 	cf := countsFile(label, expected, counts, alpha, &sim.PowerStatement{Delta: delta})
-	rep.Verdict, err = sim.Verify(cf, sim.Options{Alpha: alpha, Delta: delta})
+	rep.Verdict, err = sim.Verify(cf, sim.Options{Alpha: alpha, Delta: delta, Beta: 1 - target})
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", label, err)
 	}
@@ -438,6 +616,9 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 			rep.Verdict.MarkInconclusive(fmt.Sprintf("sequential test undecided after %d requests, its cap (--requests)", n), more, basis)
 		}
 	}
+	if err := applyScheduler(rep); err != nil {
+		return nil, err
+	}
 	rep.Duration = time.Since(start)
 	return rep, nil
 }
@@ -484,6 +665,11 @@ func requestTimeout(opts Options) time.Duration {
 // and on what assumption.
 func sequentialEstimate(seq *sim.Sequential, n int64) (int64, string) {
 	total, d := seq.EstimateTotal()
+	if d == sim.Pass {
+		// The estimate scales real-valued counts; whole counts cannot pass
+		// before MinPassN, which the basis names.
+		total = max(total, seq.MinPassN())
+	}
 	if total <= n {
 		return 0, ""
 	}
@@ -519,6 +705,9 @@ func plannedRequests(shares []float64, alpha, delta, target float64) (int, error
 }
 
 func classifierFor(s *scenarios.Scenario) (*shell.Classifier, error) {
+	if s.Classify.Header != "" {
+		return shell.ByHeader(s.Classify.Header)
+	}
 	if s.Classify.Regexp != "" {
 		return shell.ByRegexp(s.Classify.Regexp, shell.SourceAuto)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/scenarios"
+	"github.com/splitproof/splitproof/sim"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -29,10 +30,23 @@ func mustScenario(t *testing.T, name string) *scenarios.Scenario {
 }
 
 // fakeGateway answers like the doc's helloworld behind a gateway that splits
-// with weights w across v1, v2, v3 (deterministically: smooth mode).
+// with weights w across v1, v2, v3 (deterministically: smooth mode, which
+// the scheduler classification calls deterministic).
 func fakeGateway(t *testing.T, w []int32) *Endpoint {
 	t.Helper()
-	p := picker.MustNew(picker.Smooth, w, 0)
+	return pickerGateway(t, picker.MustNew(picker.Smooth, w, 0))
+}
+
+// randomGateway is fakeGateway with the seeded random picker: independent
+// draws, the model the counts and sequential tests assume, and the same
+// draws on every run.
+func randomGateway(t *testing.T, w []int32, seed uint64) *Endpoint {
+	t.Helper()
+	return pickerGateway(t, picker.MustNew(picker.Random, w, seed))
+}
+
+func pickerGateway(t *testing.T, p picker.Picker) *Endpoint {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Host != "traffic.split.example" && r.Host != "traffic.split.example:8080" {
 			http.NotFound(rw, r)
@@ -60,7 +74,7 @@ func TestReplayVerdicts(t *testing.T) {
 	}{
 		{"correct split, port-forward snippet", []int32{10, 10, 80}, "port-forward", true, nil},
 		{"correct split, external snippet", []int32{10, 10, 80}, "external-address", true, nil},
-		{"wrong split names the backends", []int32{20, 20, 60}, "port-forward", false, []string{"split differs from the weights", "v3"}},
+		{"wrong split names the backends", []int32{20, 20, 60}, "port-forward", false, []string{"deterministic scheduler, exactness test: not exact", "(v1, v2, v3)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,33 +152,56 @@ func TestReplayUnreachable(t *testing.T) {
 	}
 }
 
-// TestReportGolden pins the human, JSON and JUnit renderings of a passing, a
-// failing and an inconclusive replay (a sequential test at its cap)
-// (deterministic: smooth fake gateway, duration zeroed).
+// TestReportGolden pins the human, JSON and JUnit renderings of one run of
+// four verdicts sharing run-level alpha 0.001 as RunAll makes it, each
+// planned and decided at 0.001/4: a passing and a failing fixed-n replay of
+// independent draws (Holm over the two), an inconclusive sequential one
+// (its cap of 400 is below the first n at which a sequential pass is
+// possible; Bonferroni) and a fixed-n one of a smooth gateway, which its
+// deterministic scheduler model decides (Bonferroni). Deterministic: seeded
+// pickers, durations zeroed.
 func TestReportGolden(t *testing.T) {
 	s := mustScenario(t, "example1-ab-testing")
-	var reports []*Report
+	res := &Result{Run: &RunSummary{Alpha: 0.001, Planned: 4, VerdictAlpha: sim.PlanAlpha(0.001, 4)}}
 	for _, tt := range []struct {
-		w          []int32
+		ep         *Endpoint
 		sequential bool
-	}{{[]int32{10, 10, 80}, false}, {[]int32{20, 20, 60}, false}, {[]int32{10, 10, 80}, true}} {
-		rep, err := Run(context.Background(), s, fakeGateway(t, tt.w), Options{Snippet: "port-forward", Requests: 500, Sequential: tt.sequential})
+		requests   int
+		want       sim.Outcome
+	}{
+		{randomGateway(t, []int32{10, 10, 80}, 1), false, 1000, sim.OutcomePass},
+		{randomGateway(t, []int32{20, 20, 60}, 1), false, 500, sim.OutcomeFail},
+		{randomGateway(t, []int32{10, 10, 80}, 1), true, 400, sim.OutcomeInconclusive},
+		{fakeGateway(t, []int32{10, 10, 80}), false, 500, sim.OutcomePass},
+	} {
+		rep, err := Run(context.Background(), s, tt.ep, Options{Snippet: "port-forward", Requests: tt.requests, Sequential: tt.sequential, Alpha: res.Run.VerdictAlpha})
 		if err != nil {
 			t.Fatal(err)
 		}
 		rep.Duration = 0
-		reports = append(reports, rep)
+		res.Reports = append(res.Reports, rep)
+	}
+	if err := finish(res); err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []sim.Outcome
+	for _, r := range res.Reports {
+		outcomes = append(outcomes, r.Outcome())
+	}
+	if fmt.Sprint(outcomes) != "[pass fail inconclusive pass]" || res.Run.Holm != 2 || res.Run.Sequential != 1 || res.Run.OwnModel != 1 {
+		t.Fatalf("outcomes %v, run %+v; want pass, fail, inconclusive, pass; Holm over 2, 1 sequential, 1 by its own model", outcomes, res.Run)
 	}
 	var text, junit, js bytes.Buffer
-	for _, r := range reports {
+	for _, r := range res.Reports {
 		if err := r.WriteText(&text); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteJUnit(&junit, reports); err != nil {
+	text.WriteString(res.Run.Line + "\n")
+	if err := WriteJUnit(&junit, res); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteJSON(&js, reports); err != nil {
+	if err := WriteJSON(&js, res); err != nil {
 		t.Fatal(err)
 	}
 	for name, got := range map[string][]byte{"report.txt": text.Bytes(), "report.junit.xml": junit.Bytes(), "report.json": js.Bytes()} {

@@ -34,6 +34,16 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := r.Verdict.WriteTable(indent(w)); err != nil {
 		return err
 	}
+	// A verdict in Holm's family has sim's run-level line in its table;
+	// the others state the share they kept.
+	if r.Run != nil && r.Verdict.Run == nil && r.Run.Correction == CorrectionBonferroni {
+		if _, err := fmt.Fprintf(w, "  %s\n", r.Run.line()); err != nil {
+			return err
+		}
+	}
+	if err := r.writeScheduler(w); err != nil {
+		return err
+	}
 	for _, f := range r.Failures {
 		if _, err := fmt.Fprintf(w, "  example of a request without a category: %s\n", f); err != nil {
 			return err
@@ -66,11 +76,17 @@ func (in *indenter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// WriteJSON writes reports as a JSON array.
-func WriteJSON(w io.Writer, reports []*Report) error {
+// WriteJSON writes a run as one JSON object: "run", the run-level
+// false-failure rate its verdicts share (null for reports not made by
+// RunAll), "outcome", and "reports", each replay's report.
+func WriteJSON(w io.Writer, res *Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(reports)
+	return enc.Encode(struct {
+		Run     *RunSummary `json:"run"`
+		Outcome sim.Outcome `json:"outcome"`
+		Reports []*Report   `json:"reports"`
+	}{res.Run, res.Outcome, res.Reports})
 }
 
 type junitSuites struct {
@@ -83,21 +99,45 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Time     float64     `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string             `xml:"name,attr"`
+	Tests      int                `xml:"tests,attr"`
+	Failures   int                `xml:"failures,attr"`
+	Errors     int                `xml:"errors,attr"`
+	Time       float64            `xml:"time,attr"`
+	Properties []junitRunProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase        `xml:"testcase"`
+}
+
+type junitRunProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// runProperties are the run-level figures as JUnit properties; every suite
+// carries them, since JUnit has no place for a whole run's.
+func runProperties(sum *RunSummary) []junitRunProperty {
+	if sum == nil {
+		return nil
+	}
+	return []junitRunProperty{
+		{"splitproof.run.alpha", fmt.Sprint(sum.Alpha)},
+		{"splitproof.run.verdicts", fmt.Sprint(sum.Made)},
+		{"splitproof.run.planned_verdicts", fmt.Sprint(sum.Planned)},
+		{"splitproof.run.verdict_alpha", fmt.Sprint(sum.VerdictAlpha)},
+		{"splitproof.run.holm", fmt.Sprint(sum.Holm)},
+		{"splitproof.run.line", sum.Line},
+	}
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      float64       `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	Error     *junitFailure `xml:"error,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	Name      string  `xml:"name,attr"`
+	Classname string  `xml:"classname,attr"`
+	Time      float64 `xml:"time,attr"`
+	// Properties name the scheduler the arrival order showed.
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Failure    *junitFailure   `xml:"failure,omitempty"`
+	Error      *junitFailure   `xml:"error,omitempty"`
+	SystemOut  string          `xml:"system-out,omitempty"`
 }
 
 type junitFailure struct {
@@ -106,20 +146,21 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes reports as JUnit XML: one suite per scenario, one case
-// per snippet, the verdict table as the case's output. A FAIL is a
+// WriteJUnit writes a run's reports as JUnit XML: one suite per scenario,
+// one case per snippet, the verdict table as the case's output, the run's
+// false-failure rate as each suite's properties. A FAIL is a
 // <failure type="SplitMismatch">; an INCONCLUSIVE verdict is an
 // <error type="Inconclusive">: the case could not decide, which is neither a
 // pass nor evidence of a wrong split (splitproof exits 3 for it).
-func WriteJUnit(w io.Writer, reports []*Report) error {
+func WriteJUnit(w io.Writer, res *Result) error {
 	out := junitSuites{}
 	bySuite := map[string]int{}
-	for _, r := range reports {
+	for _, r := range res.Reports {
 		i, ok := bySuite[r.Scenario]
 		if !ok {
 			i = len(out.Suites)
 			bySuite[r.Scenario] = i
-			out.Suites = append(out.Suites, junitSuite{Name: "splitproof/" + r.Scenario})
+			out.Suites = append(out.Suites, junitSuite{Name: "splitproof/" + r.Scenario, Properties: runProperties(res.Run)})
 		}
 		var table strings.Builder
 		_ = r.WriteText(&table)
@@ -127,7 +168,7 @@ func WriteJUnit(w io.Writer, reports []*Report) error {
 		if r.Step != "" {
 			name += " step " + r.Step
 		}
-		c := junitCase{Name: name + " @ " + r.Target, Classname: r.Scenario, Time: r.Duration.Seconds(), SystemOut: table.String()}
+		c := junitCase{Name: name + " @ " + r.Target, Classname: r.Scenario, Time: r.Duration.Seconds(), SystemOut: table.String(), Properties: r.junitProperties()}
 		switch r.Outcome() {
 		case sim.OutcomePass:
 		case sim.OutcomeInconclusive:

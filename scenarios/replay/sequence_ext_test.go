@@ -2,6 +2,7 @@ package replay_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"testing"
 
@@ -14,20 +15,24 @@ import (
 
 // TestSequenceEmbedded replays the doc's snippets on the embedded target
 // and checks what the sequence records. The doc's loop runs one curl per
-// request; real curl would open a connection each time, but the native
-// curl's commands share one transport, so one keep-alive connection
-// carries every request of the replay: that is asserted, as it is what the
+// request, and by default each opens its own connection, as real curl
+// does: the n requests use n connections, numbered in order. With
+// ReuseConnections the commands share one transport, so one keep-alive
+// connection carries every request. Either is asserted, as it is what the
 // gateway saw.
 func TestSequenceEmbedded(t *testing.T) {
 	const n = 300
 	for _, tt := range []struct {
 		scenario, snippet string
+		reuse             bool
 	}{
-		{"example1-ab-testing", "port-forward"},
-		{"example1-ab-testing", "external-address"},
-		{"example2-llm", "port-forward"},
+		{"example1-ab-testing", "port-forward", false},
+		{"example1-ab-testing", "external-address", false},
+		{"example2-llm", "port-forward", false},
+		{"example1-ab-testing", "port-forward", true},
+		{"example2-llm", "port-forward", true},
 	} {
-		t.Run(tt.scenario+"/"+tt.snippet, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/reuse=%v", tt.scenario, tt.snippet, tt.reuse), func(t *testing.T) {
 			s, err := scenarios.Find(tt.scenario)
 			if err != nil {
 				t.Fatal(err)
@@ -37,7 +42,7 @@ func TestSequenceEmbedded(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tg.Close()
-			rep, err := replay.Run(context.Background(), s, tg.Endpoint(), replay.Options{Snippet: tt.snippet, Requests: n})
+			rep, err := replay.Run(context.Background(), s, tg.Endpoint(), replay.Options{Snippet: tt.snippet, Requests: n, ReuseConnections: tt.reuse})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,12 +64,17 @@ func TestSequenceEmbedded(t *testing.T) {
 					// One request at a time: the loop's next curl starts
 					// after the previous answer was read.
 					t.Fatalf("request %d sent at %v while request %d was in flight until %v", i, req.Sent, i-1, prev.Received)
-				case req.Conn != 1:
+				case tt.reuse && req.Conn != 1:
 					t.Fatalf("request %d on connection %d, want every request on the one keep-alive connection", i, req.Conn)
+				case !tt.reuse && req.Conn != uint32(i+1):
+					t.Fatalf("request %d on connection %d, want connection %d: one per curl command", i, req.Conn, i+1)
 				case req.Status != 200:
 					t.Fatalf("request %d: status %d (%s)", i, req.Status, seq.Category(req))
 				}
 				prev = req
+			}
+			if want := map[bool]uint32{false: n, true: 1}[tt.reuse]; seq.Conns() != want {
+				t.Fatalf("%d connections, want %d", seq.Conns(), want)
 			}
 			if last := seq.At(n - 1); last.Received > rep.Duration {
 				t.Fatalf("last answer at %v, after the replay's %v", last.Received, rep.Duration)

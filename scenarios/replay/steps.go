@@ -56,6 +56,9 @@ func RunSteps(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, ap Appli
 	var reports []*Report
 	for i, st := range s.Steps {
 		expected, err := s.ExpectedAt(i)
+		if err == nil {
+			expected, err = withWeights(s, expected, opts.Weights)
+		}
 		if err != nil {
 			_ = stop()
 			return nil, err

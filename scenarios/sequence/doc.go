@@ -40,9 +40,10 @@
 // "connections" says what conn means:
 //
 //   - "traced": the native curl, whose transport numbers each connection it
-//     dials and reports the one each request used (keep-alive connections
-//     are shared by the loop's curl commands, so one connection usually
-//     carries every request);
+//     dials and reports the one each request used (by default each curl
+//     command opens its own, as real curl does, so the loop's n requests
+//     use n connections; with `replay --connections reuse` the commands
+//     share keep-alive connections, and one usually carries every request);
 //   - "per-command": real curl (--system-tools), seen only from outside: each
 //     curl command opens its own connections, so conn is the number of the
 //     command that made the request, and sent_ns and received_ns are when
@@ -51,6 +52,10 @@
 //     not printed by `curl -i` are not known (status 0);
 //   - "none": a plain list, which has only the order (times, conn and status
 //     are 0).
+//
+// [Schedule] reads a recording as package sim/sched does (each request's
+// category index, and its connection unless "connections" is "none") and
+// returns the scheduler class with the verdict of the test that fits it.
 //
 // The counts must be exactly the categories of the requests: a file where
 // they disagree is refused. "counts" may be left out of a hand-written file

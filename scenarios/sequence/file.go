@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/splitproof/splitproof/internal/strictdecode"
 	"github.com/splitproof/splitproof/sim"
 )
 
@@ -122,10 +123,10 @@ func Read(r io.Reader, name string) (File, error) {
 	return File{CountsFile: sim.CountsFile{Counts: rec.Counts()}, Sequence: rec}, nil
 }
 
-// DecodeFile reads the replayer's JSON strictly: unknown fields, trailing
-// data, invalid values and counts that differ from the sequence's are
-// errors naming the file (name) and the field. A counts file without a
-// sequence is accepted, so `verify --file` reads both.
+// DecodeFile reads the replayer's JSON strictly: unknown or repeated
+// fields, trailing data, invalid values and counts that differ from the
+// sequence's are errors naming the file (name), the line and the field. A
+// counts file without a sequence is accepted, so `verify --file` reads both.
 func DecodeFile(r io.Reader, name string) (File, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -136,50 +137,53 @@ func DecodeFile(r io.Reader, name string) (File, error) {
 	}
 	if err := json.Unmarshal(data, &probe); err != nil || probe.Sequence == nil {
 		// A counts file without a sequence, or no JSON at all: sim's own
-		// reading, with its messages and lines.
+		// reading, whose list of known fields has no "sequence".
 		cf, err := sim.DecodeCounts(bytes.NewReader(data), name)
 		return File{CountsFile: cf}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var fj fileJSON
-	if err := dec.Decode(&fj); err != nil {
-		return File{}, fmt.Errorf("%s: %w: %s", name, sim.ErrCounts, describeJSONError(data, err))
-	}
-	if dec.More() {
-		return File{}, fmt.Errorf("%s: %w: trailing data after the JSON object", name, sim.ErrCounts)
+	doc, err := strictdecode.Decoder{File: name, Kind: sim.ErrCounts}.JSON(data, &fj)
+	if err != nil {
+		return File{}, err
 	}
 	if fj.Sequence == nil {
-		return File{}, fmt.Errorf("%s: %w: sequence is null", name, ErrSequence)
+		return File{}, doc.Locate(seqErr([]any{"sequence"}, "sequence is null"))
 	}
 	f := File{CountsFile: fj.CountsFile}
 	if f.Sequence, err = fj.Sequence.recording(); err != nil {
-		return File{}, fmt.Errorf("%s: %w", name, err)
+		return File{}, doc.Locate(err)
 	}
 	implied := f.Sequence.Counts()
 	if f.Counts == nil {
 		f.Counts = implied
 	} else if err := sameCounts(f.Counts, implied); err != nil {
-		return File{}, fmt.Errorf("%s: %w", name, err)
+		return File{}, doc.Locate(err)
 	}
-	if err := f.Validate(); err != nil {
-		return File{}, fmt.Errorf("%s: %w", name, err)
+	if err := doc.Locate(f.Validate()); err != nil {
+		return File{}, err
 	}
 	return f, nil
 }
 
+// seqErr is an error about the sequence field at path, whose message names
+// the field; DecodeFile adds the file and line.
+func seqErr(path []any, format string, args ...any) error {
+	return &strictdecode.Error{Path: path, Kind: ErrSequence, Msg: fmt.Sprintf(format, args...)}
+}
+
 func (s *sequenceJSON) recording() (*Recording, error) {
 	if !s.Connections.valid() {
-		return nil, fmt.Errorf("%w: sequence.connections is %q, expected %q, %q or %q", ErrSequence, s.Connections, ConnsTraced, ConnsPerCommand, ConnsNone)
+		return nil, seqErr([]any{"sequence", "connections"}, "sequence.connections is %q, expected %q, %q or %q", s.Connections, ConnsTraced, ConnsPerCommand, ConnsNone)
 	}
 	if !slices.Equal(s.Fields, Fields) {
-		return nil, fmt.Errorf("%w: sequence.fields is %q, expected %q (a file of another format version)", ErrSequence, s.Fields, Fields)
+		return nil, seqErr([]any{"sequence", "fields"}, "sequence.fields is %q, expected %q (a file of another format version)", s.Fields, Fields)
 	}
 	rec := New(s.Start, s.Connections)
 	for i, raw := range s.Requests {
+		at := []any{"sequence", "requests", i}
 		var cols []json.RawMessage
 		if err := json.Unmarshal(raw, &cols); err != nil || len(cols) != len(Fields) {
-			return nil, fmt.Errorf("%w: sequence.requests[%d] is %s, expected [sent_ns, received_ns, conn, status, \"category\"]", ErrSequence, i, preview(raw))
+			return nil, seqErr(at, "sequence.requests[%d] is %s, expected [sent_ns, received_ns, conn, status, \"category\"]", i, preview(raw))
 		}
 		var (
 			sent, received int64
@@ -193,18 +197,18 @@ func (s *sequenceJSON) recording() (*Recording, error) {
 				if err == nil {
 					err = errors.New("null")
 				}
-				return nil, fmt.Errorf("%w: sequence.requests[%d].%s is %s: %v", ErrSequence, i, Fields[j], preview(cols[j]), err)
+				return nil, seqErr(at, "sequence.requests[%d].%s is %s: %v", i, Fields[j], preview(cols[j]), err)
 			}
 		}
 		switch {
 		case sent < 0:
-			return nil, fmt.Errorf("%w: sequence.requests[%d].sent_ns is %d, expected an offset ≥ 0 from start", ErrSequence, i, sent)
+			return nil, seqErr(at, "sequence.requests[%d].sent_ns is %d, expected an offset ≥ 0 from start", i, sent)
 		case received < sent:
-			return nil, fmt.Errorf("%w: sequence.requests[%d].received_ns is %d, before its sent_ns %d", ErrSequence, i, received, sent)
+			return nil, seqErr(at, "sequence.requests[%d].received_ns is %d, before its sent_ns %d", i, received, sent)
 		case status != 0 && (status < 100 || status > 999):
-			return nil, fmt.Errorf("%w: sequence.requests[%d].status is %d, expected 0 (no response) or an HTTP status", ErrSequence, i, status)
+			return nil, seqErr(at, "sequence.requests[%d].status is %d, expected 0 (no response) or an HTTP status", i, status)
 		case category == "":
-			return nil, fmt.Errorf("%w: sequence.requests[%d].category is empty", ErrSequence, i)
+			return nil, seqErr(at, "sequence.requests[%d].category is empty", i)
 		}
 		rec.Add(time.Duration(sent), time.Duration(received), uint64(conn), int(status), category)
 	}
@@ -222,28 +226,10 @@ func sameCounts(counts, implied map[string]int64) error {
 	slices.Sort(names)
 	for _, n := range names {
 		if counts[n] != implied[n] {
-			return fmt.Errorf("%w: counts[%q] is %d but the sequence has %d requests in that category", ErrSequence, n, counts[n], implied[n])
+			return seqErr([]any{"counts", n}, "counts[%q] is %d but the sequence has %d requests in that category", n, counts[n], implied[n])
 		}
 	}
 	return nil
-}
-
-// describeJSONError adds the line of a syntax or type error.
-func describeJSONError(data []byte, err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("line %d: %v", lineOf(data, se.Offset), err)
-	case errors.As(err, &te):
-		return fmt.Sprintf("line %d: field %q: expected %s, got JSON %s", lineOf(data, te.Offset), te.Field, te.Type, te.Value)
-	}
-	return err.Error()
-}
-
-func lineOf(data []byte, off int64) int {
-	off = min(max(off, 0), int64(len(data)))
-	return 1 + bytes.Count(data[:off], []byte("\n"))
 }
 
 func preview(b []byte) string {

@@ -2,6 +2,7 @@ package sequence
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -118,21 +119,24 @@ func TestDecodeFileErrors(t *testing.T) {
 	tests := []struct {
 		name, old, new, want string
 	}{
-		{"counts disagree", `"v3": 1`, `"v3": 2`, `counts["v3"] is 2 but the sequence has 1 requests in that category`},
-		{"category missing from counts", `"error": 1,`, ``, `counts["error"] is 0 but the sequence has 1`},
-		{"unknown field", `"fields"`, `"field"`, `unknown field "field"`},
-		{"other fields", `"category"]`, `"cat"]`, `sequence.fields is`},
-		{"connections", `"traced"`, `"maybe"`, `sequence.connections is "maybe"`},
-		{"short request", `[100, 900, 1, 200, "v3"]`, `[100, 900, 1, "v3"]`, `sequence.requests[0] is [100, 900, 1, "v3"], expected`},
-		{"received before sent", `[1000, 1700,`, `[1000, 999,`, `sequence.requests[1].received_ns is 999, before its sent_ns 1000`},
-		{"negative sent", `[100, 900,`, `[-1, 900,`, `sequence.requests[0].sent_ns is -1`},
-		{"status", `2, 503, "503"]`, `2, 42, "503"]`, `sequence.requests[2].status is 42`},
-		{"status too large", `2, 503, "503"]`, `2, 70000, "503"]`, `sequence.requests[2].status is 70000`},
-		{"null", `[2600, 9000, 0, 0,`, `[2600, 9000, null, 0,`, `sequence.requests[3].conn is null`},
-		{"float time", `[100, 900,`, `[100.5, 900,`, `sequence.requests[0].sent_ns is 100.5`},
-		{"empty category", `0, "error"]`, `0, ""]`, `sequence.requests[3].category is empty`},
+		{"counts disagree", `"v3": 1`, `"v3": 2`, `counts.json:21: invalid sequence: counts["v3"] is 2 but the sequence has 1 requests in that category`},
+		// A category missing from counts points at counts itself.
+		{"category missing from counts", `"error": 1,`, ``, `counts.json:17: invalid sequence: counts["error"] is 0 but the sequence has 1`},
+		{"unknown field", `"fields"`, `"field"`, `counts.json:28: invalid counts: sequence: unknown field "field" (known fields: start, connections, fields, requests)`},
+		{"repeated field", `"start"`, "\"connections\": \"none\",\n    \"start\"", `counts.json:28: invalid counts: sequence.connections: field given twice (first at line 26)`},
+		{"other fields", `"category"]`, `"cat"]`, `counts.json:28: invalid sequence: sequence.fields is`},
+		{"connections", `"traced"`, `"maybe"`, `counts.json:27: invalid sequence: sequence.connections is "maybe"`},
+		{"short request", `[100, 900, 1, 200, "v3"]`, `[100, 900, 1, "v3"]`, `counts.json:30: invalid sequence: sequence.requests[0] is [100, 900, 1, "v3"], expected`},
+		{"received before sent", `[1000, 1700,`, `[1000, 999,`, `counts.json:31: invalid sequence: sequence.requests[1].received_ns is 999, before its sent_ns 1000`},
+		{"negative sent", `[100, 900,`, `[-1, 900,`, `counts.json:30: invalid sequence: sequence.requests[0].sent_ns is -1`},
+		{"status", `2, 503, "503"]`, `2, 42, "503"]`, `counts.json:32: invalid sequence: sequence.requests[2].status is 42`},
+		{"status too large", `2, 503, "503"]`, `2, 70000, "503"]`, `counts.json:32: invalid sequence: sequence.requests[2].status is 70000`},
+		{"null", `[2600, 9000, 0, 0,`, `[2600, 9000, null, 0,`, `counts.json:33: invalid sequence: sequence.requests[3].conn is null`},
+		{"float time", `[100, 900,`, `[100.5, 900,`, `counts.json:30: invalid sequence: sequence.requests[0].sent_ns is 100.5`},
+		{"empty category", `0, "error"]`, `0, ""]`, `counts.json:33: invalid sequence: sequence.requests[3].category is empty`},
+		{"counts invalid", `"alpha": 0.001`, `"alpha": 2`, `counts.json:23: invalid counts: alpha is 2, expected in (0,1)`},
 		// sim reads what is not JSON, and names the line its own way.
-		{"syntax error names the line", `"v3"],`, `"v3"]],`, `31`},
+		{"syntax error names the line", `"v3"],`, `"v3"]],`, `counts.json:31: invalid counts: invalid character`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,10 +145,20 @@ func TestDecodeFileErrors(t *testing.T) {
 				t.Fatalf("%q is not in the file:\n%s", tt.old, good)
 			}
 			_, err := DecodeFile(strings.NewReader(in), "counts.json")
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "counts.json") {
-				t.Fatalf("error %v, want it to name counts.json and say %q", err, tt.want)
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to start %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecodeFileNullSequence: "sequence": null is not a counts file without
+// a sequence, and the error points at it.
+func TestDecodeFileNullSequence(t *testing.T) {
+	in := "{\"categories\": [{\"name\": \"a\", \"weight\": 1}],\n \"sequence\": null}"
+	_, err := DecodeFile(strings.NewReader(in), "n.json")
+	if want := "n.json:2: invalid sequence: sequence is null"; err == nil || err.Error() != want || !errors.Is(err, ErrSequence) {
+		t.Fatalf("error %v, want %q wrapping ErrSequence", err, want)
 	}
 }
 
@@ -207,4 +221,42 @@ func BenchmarkRecord(b *testing.B) {
 	if rec.Len() != i {
 		b.Fatalf("recorded %d of %d", rec.Len(), i)
 	}
+}
+
+// BenchmarkDecodeFile reads a 100,000-request file: strictly, and (for
+// comparison) as encoding/json alone would, to show what strictness costs.
+func BenchmarkDecodeFile(b *testing.B) {
+	rec := New(time.Date(2026, 12, 4, 13, 0, 0, 0, time.UTC), ConnsTraced)
+	counts := map[string]int64{}
+	for i := range 100_000 {
+		cat := []string{"v1", "v2", "v3"}[i%3]
+		rec.Add(time.Duration(i), time.Duration(i+500), uint64(i%8), 200, cat)
+		counts[cat]++
+	}
+	var buf bytes.Buffer
+	f := File{CountsFile: sim.CountsFile{Categories: []sim.Category{{Name: "v1", Weight: 1}, {Name: "v2", Weight: 1}, {Name: "v3", Weight: 1}}, Counts: counts}, Sequence: rec}
+	if err := Write(&buf, f); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.Run("strict", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := DecodeFile(bytes.NewReader(data), "b.json"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			var fj fileJSON
+			if err := json.Unmarshal(data, &fj); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := fj.Sequence.recording(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -78,6 +78,7 @@ const (
 	kindStatus classifierKind = iota
 	kindRegexp
 	kindJQ
+	kindHeader
 )
 
 // Classifier names the category of one iteration. Whatever its kind, the
@@ -94,6 +95,7 @@ type Classifier struct {
 	re     *regexp.Regexp
 	query  string
 	code   *gojq.Code
+	header string
 }
 
 // ByStatus classifies by HTTP status alone.
@@ -121,8 +123,20 @@ func ByJQ(query string, src Source) (*Classifier, error) {
 	return &Classifier{kind: kindJQ, source: src, query: query, code: code}, nil
 }
 
+// ByHeader classifies by the value of a response header, e.g. the
+// x-served-by a gateway adds. It needs the recorded exchanges, so not
+// SystemTools.
+func ByHeader(name string) (*Classifier, error) {
+	if name == "" || strings.ContainsAny(name, " :\t\r\n") {
+		return nil, fmt.Errorf("classifier header %q: expected a header name", name)
+	}
+	return &Classifier{kind: kindHeader, source: SourceBody, header: name}, nil
+}
+
 func (c *Classifier) String() string {
 	switch c.kind {
+	case kindHeader:
+		return fmt.Sprintf("response header %q", c.header)
 	case kindRegexp:
 		return fmt.Sprintf("regexp %q on %s", c.re, c.source)
 	case kindJQ:
@@ -166,6 +180,12 @@ func (c *Classifier) Classify(it *Iteration) (string, error) {
 	}
 	if last.Err != nil {
 		return CategoryError, fmt.Errorf("reading the response body: %w", last.Err)
+	}
+	if c.kind == kindHeader {
+		if v := strings.TrimSpace(last.Header.Get(c.header)); v != "" {
+			return v, nil
+		}
+		return CategoryUnmatched, fmt.Errorf("%s: not in the response (HTTP %d)", c, last.Status)
 	}
 	if c.source == SourceStdout {
 		return c.content(it.Stdout)

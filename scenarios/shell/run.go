@@ -54,6 +54,10 @@ type Options struct {
 	// Dir is the only directory curl -o and "@file" may use; empty forbids
 	// files altogether.
 	Dir string
+	// Connections is the native curl's connection policy: the zero value
+	// keeps connections alive across the snippet's curl commands;
+	// curl.ConnNew gives each command its own, as real curl does.
+	Connections curl.ConnPolicy
 	// Logger receives debug records; nil discards.
 	Logger *slog.Logger
 }
@@ -180,7 +184,7 @@ func Run(ctx context.Context, snippet string, opts Options) (*Result, error) {
 	rec := &recorder{opts: opts, result: &Result{Loop: loop, Counts: map[string]int{}}}
 	rec.stdout = &splitWriter{rec: rec, tee: opts.Stdout, pick: func(it *Iteration) *[]byte { return &it.Stdout }}
 	rec.stderr = &splitWriter{rec: rec, tee: opts.Stderr, pick: func(it *Iteration) *[]byte { return &it.Stderr }}
-	curlRunner := curl.NewRunner(opts.Client, opts.Dir)
+	curlRunner := curl.NewRunner(opts.Client, opts.Dir, curl.WithConnections(opts.Connections))
 	jqRunner := jq.NewRunner()
 
 	runnerOpts := []interp.RunnerOption{

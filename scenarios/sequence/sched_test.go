@@ -1,0 +1,58 @@
+package sequence
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/splitproof/splitproof/sim"
+	"github.com/splitproof/splitproof/sim/sched"
+)
+
+// TestOrder: categories become indices into the categories (sched.None for
+// any other), and connections are passed on only when the recording knows
+// them.
+func TestOrder(t *testing.T) {
+	cats := []sim.Category{{Name: "a", Weight: 1}, {Name: "b", Weight: 1}}
+	for _, tt := range []struct {
+		conns     Connections
+		wantConns []int
+	}{
+		{ConnsTraced, []int{1, 1, 2, 0}},
+		{ConnsPerCommand, []int{1, 1, 2, 0}},
+		{ConnsNone, nil},
+	} {
+		rec := New(time.Time{}, tt.conns)
+		for i, c := range []string{"b", "a", "error", "a"} {
+			rec.Add(0, 0, uint64([]int{1, 1, 2, 0}[i]), 200, c)
+		}
+		seq, conns := rec.Order(cats)
+		if want := []int{1, 0, sched.None, 0}; !slices.Equal(seq, want) || !slices.Equal(conns, tt.wantConns) {
+			t.Errorf("%s: order %v conns %v, want %v and %v", tt.conns, seq, conns, want, tt.wantConns)
+		}
+	}
+}
+
+// TestSchedule: a recording is classified and judged as sched would do
+// it with the same slices.
+func TestSchedule(t *testing.T) {
+	cats := []sim.Category{{Name: "a", Weight: 1}, {Name: "b", Weight: 3}}
+	rec := New(time.Time{}, ConnsTraced)
+	for i := range 400 {
+		c := "b"
+		if i%4 == 0 {
+			c = "a"
+		}
+		rec.Add(0, 0, uint64(i+1), 200, c)
+	}
+	got, err := Schedule(rec, cats, ScheduleOptions{Alpha: 0.001})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Result.Scheduler != sched.Deterministic || got.Result.Period != 4 || got.Verdict.Test != sched.TestExactness || got.Verdict.Outcome != sim.OutcomePass {
+		t.Fatalf("%+v", got)
+	}
+	if _, err := Schedule(rec, nil, ScheduleOptions{}); err == nil {
+		t.Fatal("no categories: no error")
+	}
+}
