@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
-.PHONY: help ci build test demo bench fuzz soak e2e lint kind-images kind-cluster kind-delete generate integration conformance
+.PHONY: help ci build test demo bench bench-peers fuzz soak e2e lint kind-images kind-cluster kind-delete generate integration conformance
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ demo: ## the main job on the embedded default: replay the doc's examples and pri
 
 bench: ## run the Go benchmarks and write bench.txt
 	@ci/bench.sh
+
+bench-peers: ## req/s and latency of nginx, HAProxy, Caddy and refproxy at one core each, same load (out/bench-peers.json)
+	@ci/bench-peers.sh
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	@ci/fuzz.sh

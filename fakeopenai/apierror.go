@@ -169,3 +169,44 @@ func errOverloaded() *apiError {
 		Message: "The server is overloaded or not ready yet.",
 	}
 }
+
+// anthropicErrorType is Anthropic's error type for an HTTP status.
+func anthropicErrorType(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "invalid_request_error"
+	case http.StatusUnauthorized:
+		return "authentication_error"
+	case http.StatusForbidden:
+		return "permission_error"
+	case http.StatusNotFound:
+		return "not_found_error"
+	case http.StatusRequestEntityTooLarge:
+		return "request_too_large"
+	case http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case http.StatusServiceUnavailable, 529:
+		return "overloaded_error"
+	}
+	return "api_error"
+}
+
+// writeAnthropic writes e in Anthropic's shape:
+// {"type":"error","error":{"type":…,"message":…},"request_id":…}.
+func (e *apiError) writeAnthropic(w http.ResponseWriter, requestID string) {
+	body, err := json.Marshal(map[string]any{
+		"type":       "error",
+		"error":      map[string]string{"type": anthropicErrorType(e.Status), "message": e.Message},
+		"request_id": requestID,
+	})
+	if err != nil {
+		body = []byte(`{"type":"error","error":{"type":"api_error","message":"internal error"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(append(body, '\n'))
+}

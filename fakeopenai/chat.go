@@ -43,6 +43,8 @@ type chatRequest struct {
 	User                string            `json:"user"`
 	Logprobs            *bool             `json:"logprobs"`
 	TopLogprobs         *int              `json:"top_logprobs"`
+	Tools               []json.RawMessage `json:"tools"`
+	ToolChoice          json.RawMessage   `json:"tool_choice"`
 }
 
 func (r *chatRequest) sampling() sampling {
@@ -131,6 +133,7 @@ type generation struct {
 	stream       bool
 	includeUsage bool
 	seed         *int64
+	tool         *toolDef // the tool every choice calls; nil for text
 }
 
 func (s *Server) chat(w *answer, r *http.Request, rec *Request) *apiError {
@@ -174,6 +177,13 @@ func (s *Server) chat(w *answer, r *http.Request, rec *Request) *apiError {
 		if req.Logprobs == nil || !*req.Logprobs {
 			return badRequest("top_logprobs", "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.")
 		}
+	}
+	tools, err := parseTools(req.Tools)
+	if err != nil {
+		return err
+	}
+	if g.tool, err = pickTool(tools, req.ToolChoice, lastUserText(req.Messages)); err != nil {
+		return err
 	}
 	return s.generate(w, r, rec, g, start)
 }

@@ -123,17 +123,24 @@ func (c *Config) validate() error {
 type Fault string
 
 const (
-	FaultNone   Fault = ""
-	Fault429    Fault = "429"  // 429 rate_limit_exceeded with Retry-After
-	Fault500    Fault = "500"  // 500 server_error
-	Fault503    Fault = "503"  // 503 server_error (overloaded)
-	FaultHang   Fault = "hang" // no answer until the client gives up or the server closes
-	FaultCut    Fault = "cut"  // the connection is closed mid-answer (a stream ends without [DONE])
-	FaultHeader       = "X-Fake-Fault"
+	FaultNone Fault = ""
+	Fault429  Fault = "429" // 429 rate_limit_exceeded with Retry-After
+	// Fault429Bare is a 429 with neither Retry-After nor the
+	// x-ratelimit-reset-* headers, so a client must pick its own backoff.
+	Fault429Bare Fault = "429-bare"
+	Fault500     Fault = "500"  // 500 server_error
+	Fault503     Fault = "503"  // 503 server_error (overloaded)
+	FaultHang    Fault = "hang" // no answer until the client gives up or the server closes
+	FaultCut     Fault = "cut"  // the connection is closed mid-answer (a stream ends without [DONE])
+	FaultHeader        = "X-Fake-Fault"
 )
 
 // Faults lists the injectable faults in the order rate-based draws use.
-func Faults() []Fault { return []Fault{Fault429, Fault500, Fault503, FaultHang, FaultCut} }
+// New faults go at the end, so that a seed draws the same faults as before
+// for the rates it already had.
+func Faults() []Fault {
+	return []Fault{Fault429, Fault500, Fault503, FaultHang, FaultCut, Fault429Bare}
+}
 
 // ParseFault parses a fault name as Faults lists them.
 func ParseFault(s string) (Fault, error) {

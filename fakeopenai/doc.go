@@ -1,9 +1,20 @@
 // Package fakeopenai owns splitproof's stand-in for the OpenAI HTTP API: an
 // http.Handler that answers the endpoints an AI gateway forwards to
-// (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models) with
-// the same JSON and server-sent-event shapes, status codes, error bodies and
-// headers as the real service, so that the official SDK, and a gateway in
-// front of it, cannot tell the difference.
+// (/v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings,
+// /v1/models) with the same JSON and server-sent-event shapes, status codes,
+// error bodies and headers as the real service, so that the official SDK, and
+// a gateway in front of it, cannot tell the difference. It also answers
+// Anthropic's POST /v1/messages (JSON and its named-event stream), which
+// authenticates with x-api-key (or a bearer token), requires the
+// anthropic-version header and reports errors in Anthropic's
+// {"type":"error","error":{…}} shape; its models come from the same catalogue.
+//
+// Chat completions and the Responses API answer with a function call instead
+// of text when the request offers function tools and tool_choice is
+// "required" or names one, or tool_choice is "auto" (or absent) and the last
+// message is a user's that contains a tool's name (so that after a tool's
+// result the answer is text). The call's arguments are generated
+// from the tool's parameter schema and, streamed, arrive in fragments.
 //
 // What it adds over a recorded response is control:
 //
@@ -15,9 +26,10 @@
 //     same text, and token counts follow CountTokens, a documented
 //     approximation of a BPE tokenizer.
 //   - Latency (time to first token, per-token delay, seeded jitter) and faults
-//     (429 with Retry-After, 500, 503, a hang until the client gives up, a
-//     stream cut before [DONE]) are configured by rate or forced per request
-//     with the X-Fake-Fault header.
+//     (429 with Retry-After, 429-bare without it or x-ratelimit-reset-*, 500,
+//     503, a hang until the client gives up, a stream cut before its end) are
+//     configured by rate or forced per request with the X-Fake-Fault header,
+//     on every endpoint.
 //   - Every request is recorded (Server.Requests, Config.OnRequest) with the
 //     model it named, the snapshot it resolved to and whether its API key was
 //     valid, and counted in Prometheus metrics served at /metrics.

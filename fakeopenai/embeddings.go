@@ -94,7 +94,7 @@ func (s *Server) embeddings(w *answer, r *http.Request, rec *Request) *apiError 
 	if err := s.chooseFault(r, rec); err != nil {
 		return err
 	}
-	if stop, err := s.applyFault(r, rec); stop {
+	if stop, err := s.applyFault(w, r, rec); stop {
 		return err
 	}
 	rec.PromptTokens = tokens

@@ -45,10 +45,25 @@ type chatChoice struct {
 }
 
 type chatReply struct {
-	Role        string   `json:"role"`
-	Content     string   `json:"content"`
-	Refusal     *string  `json:"refusal"`
-	Annotations []string `json:"annotations"`
+	Role        string         `json:"role"`
+	Content     *string        `json:"content"`
+	Refusal     *string        `json:"refusal"`
+	Annotations []string       `json:"annotations"`
+	ToolCalls   []toolCallJSON `json:"tool_calls,omitempty"`
+}
+
+// toolCallJSON is a chat tool call; in a stream chunk Index says which call
+// a fragment belongs to, and only the first fragment has ID, Type and Name.
+type toolCallJSON struct {
+	Index    *int             `json:"index,omitempty"`
+	ID       string           `json:"id,omitempty"`
+	Type     string           `json:"type,omitempty"`
+	Function functionCallJSON `json:"function"`
+}
+
+type functionCallJSON struct {
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments"`
 }
 
 type chatChunk struct {
@@ -70,9 +85,10 @@ type chunkChoice struct {
 }
 
 type chunkDelta struct {
-	Role    string          `json:"role,omitempty"`
-	Content *string         `json:"content,omitempty"`
-	Refusal json.RawMessage `json:"refusal,omitempty"`
+	Role      string          `json:"role,omitempty"`
+	Content   *string         `json:"content,omitempty"`
+	Refusal   json.RawMessage `json:"refusal,omitempty"`
+	ToolCalls []toolCallJSON  `json:"tool_calls,omitempty"`
 }
 
 type textCompletion struct {
@@ -94,10 +110,20 @@ type textChoice struct {
 
 var jsonNull = json.RawMessage("null")
 
-// choice is one generated answer.
+// choice is one generated answer: text, or a tool call whose pieces are
+// fragments of its arguments.
 type choice struct {
 	pieces   []string
 	finished bool
+	call     *toolCall
+}
+
+// tokens is the completion tokens the choice costs.
+func (c choice) tokens() int {
+	if c.call != nil {
+		return CountTokens(c.call.name) + CountTokens(c.call.args)
+	}
+	return len(c.pieces)
 }
 
 func (c choice) text() string {
@@ -113,6 +139,9 @@ func (c choice) text() string {
 }
 
 func (c choice) reason() string {
+	if c.call != nil {
+		return "tool_calls"
+	}
 	if c.finished {
 		return "stop"
 	}
@@ -131,6 +160,11 @@ func (s *Server) choices(g generation) []choice {
 				h.u64(1).u64(uint64(*g.seed))
 			} else {
 				h.u64(0)
+			}
+			if g.tool != nil {
+				call := s.call(g, p, j, g.tool)
+				out = append(out, choice{pieces: fragments(call.args), finished: true, call: &call})
+				continue
 			}
 			pieces, finished := generate(h.u64(uint64(j)).rng(), g.limit)
 			out = append(out, choice{pieces: pieces, finished: finished})
@@ -155,13 +189,13 @@ func (s *Server) generate(w *answer, r *http.Request, rec *Request, g generation
 	if err := s.chooseFault(r, rec); err != nil {
 		return err
 	}
-	if stop, err := s.applyFault(r, rec); stop {
+	if stop, err := s.applyFault(w, r, rec); stop {
 		return err
 	}
 	cs := s.choices(g)
 	completion, longest := 0, 0
 	for _, c := range cs {
-		completion += len(c.pieces)
+		completion += c.tokens()
 		longest = max(longest, len(c.pieces))
 	}
 	rec.PromptTokens, rec.CompletionTokens = g.promptTokens, completion
@@ -186,11 +220,15 @@ func (s *Server) generate(w *answer, r *http.Request, rec *Request, g generation
 			Model: g.model.ID, Usage: &u, ServiceTier: "default", SystemFingerprint: s.fp,
 		}
 		for i, c := range cs {
-			resp.Choices = append(resp.Choices, chatChoice{
-				Index:        i,
-				Message:      chatReply{Role: "assistant", Content: c.text(), Annotations: []string{}},
-				FinishReason: c.reason(),
-			})
+			msg := chatReply{Role: "assistant", Annotations: []string{}}
+			if c.call != nil {
+				msg.ToolCalls = []toolCallJSON{{ID: c.call.id, Type: "function",
+					Function: functionCallJSON{Name: c.call.name, Arguments: c.call.args}}}
+			} else {
+				text := c.text()
+				msg.Content = &text
+			}
+			resp.Choices = append(resp.Choices, chatChoice{Index: i, Message: msg, FinishReason: c.reason()})
 		}
 		v = resp
 	} else {
@@ -219,13 +257,22 @@ func (s *Server) interrupted(r *http.Request) *apiError {
 }
 
 // event is one server-sent event and whether a token delay precedes it.
+// name, when set, is sent as the event's "event:" line, as the Responses and
+// Anthropic streams name every event; chat streams have data lines only.
 type event struct {
+	name  string
 	data  any
 	delay bool
 }
 
 func (s *Server) stream(w *answer, r *http.Request, rec *Request, g generation, cs []choice, u usageJSON, created int64, p *pacer, start time.Time) *apiError {
-	events := s.events(rec, g, cs, u, created)
+	return s.sendEvents(w, r, rec, p, start, s.events(rec, g, cs, u, created), true)
+}
+
+// sendEvents writes events as server-sent events, paced by p and cut when
+// the request drew a cut fault; done ends the stream with OpenAI's
+// "data: [DONE]" sentinel, which only the chat and completions streams use.
+func (s *Server) sendEvents(w *answer, r *http.Request, rec *Request, p *pacer, start time.Time, events []event, done bool) *apiError {
 	if !p.wait(r.Context(), s.cfg.TTFT, 1) {
 		return s.interrupted(r)
 	}
@@ -260,14 +307,20 @@ func (s *Server) stream(w *answer, r *http.Request, rec *Request, g generation, 
 		if err != nil {
 			return nil
 		}
-		buf = append(append(append(buf[:0], "data: "...), data...), "\n\n"...)
+		buf = buf[:0]
+		if ev.name != "" {
+			buf = append(append(append(buf, "event: "...), ev.name...), '\n')
+		}
+		buf = append(append(append(buf, "data: "...), data...), "\n\n"...)
 		if _, err := w.Write(buf); err != nil {
 			return nil
 		}
 		w.flush()
 	}
-	_, _ = w.Write([]byte("data: [DONE]\n\n"))
-	w.flush()
+	if done {
+		_, _ = w.Write([]byte("data: [DONE]\n\n"))
+		w.flush()
+	}
 	return nil
 }
 
@@ -292,15 +345,28 @@ func (s *Server) events(rec *Request, g generation, cs []choice, u usageJSON, cr
 				ServiceTier: "default", SystemFingerprint: s.fp, Choices: choices, Usage: usage}
 		}
 		empty := ""
-		for i := range cs {
-			events = append(events, event{data: chunk([]chunkChoice{{Index: i, Delta: chunkDelta{Role: "assistant", Content: &empty, Refusal: jsonNull}}})})
+		zero := 0
+		for i, c := range cs {
+			d := chunkDelta{Role: "assistant", Content: &empty, Refusal: jsonNull}
+			if c.call != nil {
+				// A call opens with its id and name and empty arguments, which
+				// the following chunks extend.
+				d.Content = nil
+				d.ToolCalls = []toolCallJSON{{Index: &zero, ID: c.call.id, Type: "function",
+					Function: functionCallJSON{Name: c.call.name}}}
+			}
+			events = append(events, event{data: chunk([]chunkChoice{{Index: i, Delta: d}})})
 		}
 		for t := range longest {
 			delay := t > 0 // one token delay per round, before its first chunk
 			for i, c := range cs {
 				if t < len(c.pieces) {
 					piece := c.pieces[t]
-					events = append(events, event{data: chunk([]chunkChoice{{Index: i, Delta: chunkDelta{Content: &piece}}}), delay: delay})
+					d := chunkDelta{Content: &piece}
+					if c.call != nil {
+						d = chunkDelta{ToolCalls: []toolCallJSON{{Index: &zero, Function: functionCallJSON{Arguments: piece}}}}
+					}
+					events = append(events, event{data: chunk([]chunkChoice{{Index: i, Delta: d}}), delay: delay})
 					delay = false
 				}
 			}

@@ -24,7 +24,7 @@ func (s *Server) listModels(w *answer, r *http.Request, rec *Request) *apiError 
 	if err := s.chooseFault(r, rec); err != nil {
 		return err
 	}
-	if stop, err := s.applyFault(r, rec); stop {
+	if stop, err := s.applyFault(w, r, rec); stop {
 		return err
 	}
 	list := modelList{Object: "list", Data: []modelObject{}}
@@ -49,7 +49,7 @@ func (s *Server) getModel(w *answer, r *http.Request, rec *Request) *apiError {
 	if err := s.chooseFault(r, rec); err != nil {
 		return err
 	}
-	if stop, err := s.applyFault(r, rec); stop {
+	if stop, err := s.applyFault(w, r, rec); stop {
 		return err
 	}
 	s.respond(w, rec, start, modelObject{ID: name, Object: "model", Created: m.Created, OwnedBy: m.OwnedBy})

@@ -61,8 +61,9 @@ type Request struct {
 	Model string
 	// ResolvedModel is the snapshot Model resolved to ("" if it did not).
 	ResolvedModel string
-	// Key is the bearer token presented ("" if none). The fake keeps it so
-	// tests can tell which credential a gateway forwarded.
+	// Key is the bearer token presented, or on /v1/messages the x-api-key
+	// ("" if none). The fake keeps it so tests can tell which credential a
+	// gateway forwarded.
 	Key string
 	// KeyValid is true when Key is configured, or authentication is disabled.
 	KeyValid bool
@@ -150,6 +151,8 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s.metrics = m
 	s.mux.Handle("POST /v1/chat/completions", s.endpoint(EndpointChat, s.chat))
 	s.mux.Handle("POST /v1/completions", s.endpoint(EndpointCompletions, s.completions))
+	s.mux.Handle("POST /v1/responses", s.endpoint(EndpointResponses, s.responses))
+	s.mux.Handle("POST /v1/messages", s.dialectEndpoint(EndpointMessages, dialectAnthropic, s.messages))
 	s.mux.Handle("POST /v1/embeddings", s.endpoint(EndpointEmbeddings, s.embeddings))
 	s.mux.Handle("GET /v1/models", s.endpoint(EndpointModels, s.listModels))
 	s.mux.Handle("GET /v1/models/{id}", s.endpoint(EndpointModels, s.getModel))
@@ -219,9 +222,24 @@ func (a *answer) flush() { _ = http.NewResponseController(a.ResponseWriter).Flus
 
 type handler func(w *answer, r *http.Request, rec *Request) *apiError
 
-// endpoint wraps an API handler with what every endpoint shares: request id
-// and rate-limit headers, authentication, recording and metrics.
+// dialect is the provider whose conventions an endpoint follows.
+type dialect int
+
+const (
+	dialectOpenAI dialect = iota
+	// dialectAnthropic authenticates with x-api-key and answers errors in
+	// Anthropic's shape.
+	dialectAnthropic
+)
+
+// endpoint wraps an OpenAI API handler with what every endpoint shares.
 func (s *Server) endpoint(name string, h handler) http.Handler {
+	return s.dialectEndpoint(name, dialectOpenAI, h)
+}
+
+// dialectEndpoint wraps an API handler with what every endpoint shares:
+// request id and rate-limit headers, authentication, recording and metrics.
+func (s *Server) dialectEndpoint(name string, d dialect, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		seq := s.seq.Add(1)
@@ -238,18 +256,26 @@ func (s *Server) endpoint(name string, h handler) http.Handler {
 		defer s.finish(rec, a, r, start)
 		hdr := w.Header()
 		hdr.Set("x-request-id", rec.ID)
-		hdr.Set("openai-version", "2020-10-01")
-		hdr.Set("openai-organization", "splitproof-fake")
-		if err := s.authenticate(r, rec); err != nil {
-			err.write(a)
+		fail := (*apiError).write
+		auth := s.authenticate
+		if d == dialectAnthropic {
+			hdr.Set("request-id", rec.ID)
+			fail = func(e *apiError, w http.ResponseWriter) { e.writeAnthropic(w, rec.ID) }
+			auth = s.authenticateAnthropic
+		} else {
+			hdr.Set("openai-version", "2020-10-01")
+			hdr.Set("openai-organization", "splitproof-fake")
+		}
+		if err := auth(r, rec); err != nil {
+			fail(err, a)
 			return
 		}
 		if err := s.admit(hdr, rec.Time); err != nil {
-			err.write(a)
+			fail(err, a)
 			return
 		}
 		if err := h(a, r, rec); err != nil {
-			err.write(a)
+			fail(err, a)
 		}
 	})
 }
@@ -288,10 +314,7 @@ func (s *Server) finish(rec *Request, a *answer, r *http.Request, start time.Tim
 }
 
 func (s *Server) authenticate(r *http.Request, rec *Request) *apiError {
-	auth := r.Header.Get("Authorization")
-	if scheme, token, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") {
-		rec.Key = strings.TrimSpace(token)
-	}
+	rec.Key = bearerToken(r)
 	if len(s.keys) == 0 {
 		rec.KeyValid = true
 		return nil
@@ -301,6 +324,33 @@ func (s *Server) authenticate(r *http.Request, rec *Request) *apiError {
 		return nil
 	}
 	return errInvalidKey(rec.Key)
+}
+
+// bearerToken is the token of an "Authorization: Bearer" header, or "".
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// authenticateAnthropic checks the x-api-key header against the same keys.
+// Without it a bearer token is read instead: Anthropic's Go SDK sends the
+// key that way.
+func (s *Server) authenticateAnthropic(r *http.Request, rec *Request) *apiError {
+	if rec.Key = strings.TrimSpace(r.Header.Get("x-api-key")); rec.Key == "" {
+		rec.Key = bearerToken(r)
+	}
+	if len(s.keys) == 0 || s.keys[rec.Key] {
+		rec.KeyValid = true
+		return nil
+	}
+	msg := "x-api-key header is required"
+	if rec.Key != "" {
+		msg = "invalid x-api-key"
+	}
+	return &apiError{Status: http.StatusUnauthorized, Type: TypeInvalidRequest, Code: CodeInvalidAPIKey, Message: msg}
 }
 
 // admit counts the request in the current one-minute window, sets the
@@ -456,10 +506,16 @@ func (s *Server) chooseFault(r *http.Request, rec *Request) *apiError {
 
 // applyFault answers the faults that replace a whole response; ok is false
 // when the request is finished. A cut is left to the writer of the body.
-func (s *Server) applyFault(r *http.Request, rec *Request) (stop bool, err *apiError) {
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rec *Request) (stop bool, err *apiError) {
 	switch rec.Fault {
 	case Fault429:
 		return true, errRateLimited(max(1, int(math.Ceil(s.cfg.RetryAfter.Seconds()))), "injected fault")
+	case Fault429Bare:
+		// admit set the reset headers already; a client that finds neither
+		// them nor Retry-After has nothing to schedule its retry by.
+		w.Header().Del("x-ratelimit-reset-requests")
+		w.Header().Del("x-ratelimit-reset-tokens")
+		return true, errRateLimited(0, "injected fault")
 	case Fault500:
 		return true, errServer()
 	case Fault503:

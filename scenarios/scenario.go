@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
 	"github.com/splitproof/splitproof/internal/strictdecode"
 	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/objects"
@@ -373,4 +375,28 @@ func (s *Scenario) ExpectedAt(step int) ([]Category, error) {
 		return out, errors.Join(errs...)
 	}
 	return nil, fmt.Errorf("route: HTTPRoute %s is not in the manifests", s.Route)
+}
+
+// ExpectedFrom derives the expected split from a route of the user's own
+// (splitproof replay --route): rule s.RuleIndex's backendRefs and weights,
+// each backendRef named by the scenario's category for it when it has one,
+// else by its own name — what the scenario's classifier must then answer.
+func (s *Scenario) ExpectedFrom(r *gatewayv1.HTTPRoute) ([]Category, error) {
+	key := r.Namespace + "/" + r.Name
+	if s.RuleIndex < 0 || s.RuleIndex >= len(r.Spec.Rules) {
+		return nil, fmt.Errorf("HTTPRoute %s has no rule %d (the scenario's rule)", key, s.RuleIndex)
+	}
+	refs := r.Spec.Rules[s.RuleIndex].BackendRefs
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("HTTPRoute %s rule %d has no backendRefs to split across", key, s.RuleIndex)
+	}
+	out := make([]Category, 0, len(refs))
+	for _, ref := range refs {
+		cat, ok := s.Categories[string(ref.Name)]
+		if !ok {
+			cat = string(ref.Name)
+		}
+		out = append(out, Category{Name: cat, Backend: string(ref.Name), Weight: picker.Weight(ref.Weight)})
+	}
+	return out, nil
 }

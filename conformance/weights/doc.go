@@ -16,6 +16,15 @@
 // requests with none on it); a rule whose weights are all zero gets the
 // statuses it was answered with, judged only as "a 5xx, not a backend".
 //
+// RunDynamic runs the cases that take longer than one replay, outside
+// Default: MeasureChanges, the time from a weight change in refproxy's
+// file mode to the new table serving and to a sliding window that is
+// statistically right for the new weights (change.go defines each delay),
+// and RunConnCases, a 10/10/80 split over one keep-alive connection, a new
+// connection per request and h2c streams, on refproxy and on a double that
+// picks per connection (perconn.go). BenchmarkWeightChange reports the
+// flip's p99 against ServingGoal.
+//
 // WriteTable and WriteJSON render the results. The package never prints
 // on its own and imports no CLI package.
 package weights

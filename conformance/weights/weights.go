@@ -28,6 +28,11 @@ const (
 	// ExpectAmbiguous: the spec leaves the behaviour open; the result
 	// reports what the gateway did instead of judging it.
 	ExpectAmbiguous Expect = "spec-ambiguous"
+	// ExpectNotPass: the split must not be verified (FAIL or
+	// INCONCLUSIVE); for a wrong gateway whose data cannot show a FAIL at
+	// a stated error rate, such as one connection of a gateway that picks
+	// per connection.
+	ExpectNotPass Expect = "not-pass"
 )
 
 // Case is one scenario and what it must show.

@@ -2,15 +2,21 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
+	"k8s.io/client-go/tools/clientcmd"
 	"mvdan.cc/sh/v3/syntax"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/splitproof/splitproof/scenarios"
 	"github.com/splitproof/splitproof/scenarios/curl"
+	"github.com/splitproof/splitproof/scenarios/kube"
 	"github.com/splitproof/splitproof/scenarios/replay"
 	"github.com/splitproof/splitproof/sim"
 )
@@ -19,7 +25,8 @@ func checkCommand() Command {
 	return Command{Name: "check", Short: "verify the split behind any URL: no scenario, no snippet", Run: runCheck}
 }
 
-const checkSynopsis = `check URL --expect NAME=WEIGHT,... (--classify-regexp RE | --classify-header NAME | --classify-jq EXPR) [flags]
+const checkSynopsis = `check URL (--expect NAME=WEIGHT,... | --route FILE | --route-from-cluster NS/NAME --kubeconfig PATH)
+      (--classify-regexp RE | --classify-header NAME | --classify-jq EXPR) [flags]
 
 Sends requests to URL, the way a curl loop would, classifies every answer
 into a category — a regexp's first group over the body, a response header's
@@ -27,7 +34,9 @@ value, or a jq expression over a JSON body — and verifies that the
 categories split as --expect says: the same verdicts, reports, files and
 exit codes as replay (sequential test by default, --fixed for a fixed n). A
 gateway of your own, any route, any backend naming: the categories are
-whatever your backends answer.
+whatever your backends answer. With --route or --route-from-cluster the
+split is an HTTPRoute rule's, each backendRef a category named as it (so the
+classifier must answer backend names, e.g. a header your backends set).
 
 Answers that fit no category (404, a default backend, TLS errors) within the
 first requests stop the run with exit 2 and a diagnosis, not a verdict.
@@ -50,6 +59,10 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	fs := NewFlagSet(env, "check", checkSynopsis, checkExamples)
 	var expect pairList
 	fs.Var(&expect, "expect", "the split to verify: comma-separated `NAME=WEIGHT` for every category an answer can have (required)")
+	routeFile := fs.String("route", "", "instead of --expect: the split of this HTTPRoute `FILE` (its one route, rule --rule), each backendRef a category named as the backendRef")
+	routeRef := fs.String("route-from-cluster", "", "instead of --expect: the split of HTTPRoute `NAMESPACE/NAME` read from the cluster of --kubeconfig")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig `PATH` for --route-from-cluster")
+	rule := fs.Int("rule", 0, "with --route or --route-from-cluster, the rule `INDEX` whose backendRefs give the split")
 	var headers stringList
 	fs.Var(&headers, "header", "a request header, `'Name: value'` as curl -H takes it (repeatable)")
 	method := fs.String("method", "", "request `METHOD` (default GET, or POST with --data)")
@@ -58,6 +71,7 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	classHeader := fs.String("classify-header", "", "category = the value of this response header `NAME`")
 	classJQ := fs.String("classify-jq", "", "category = this jq `EXPR` over the JSON response body (one scalar)")
 	insecure := fs.Bool("insecure", false, "accept any TLS certificate (curl -k)")
+	cacert := fs.String("cacert", "", "trust only the CA certificates in this PEM `FILE` for an https:// URL (e.g. a self-signed gateway's)")
 	requests := fs.Int("requests", 0, "the sequential test's cap: at most `N` requests, undecided there is INCONCLUSIVE (exit 3); with --fixed, exactly N (default 0: with --fixed the n giving --power against --delta, else four times it)")
 	fixed := fs.Bool("fixed", false, "run the fixed-n test (exactly --requests requests, one decision at the end) instead of the sequential one")
 	alpha := fs.Float64("alpha", sim.DefaultAlpha, "false-failure rate of the verdict, in (0,1)")
@@ -93,6 +107,26 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return BadInput(fmt.Errorf("URL %q: expected http://HOST[:PORT]/PATH or https://…", target))
 	}
+	if n := btoi(len(expect) > 0) + btoi(*routeFile != "") + btoi(*routeRef != ""); n > 1 {
+		return BadInput(errors.New("give the split once: --expect, --route or --route-from-cluster"))
+	}
+	if (*routeRef != "") != (*kubeconfig != "") {
+		return BadInput(errors.New("--route-from-cluster and --kubeconfig go together"))
+	}
+	if *routeFile != "" || *routeRef != "" {
+		var r *gatewayv1.HTTPRoute
+		if *routeFile != "" {
+			r, err = loadRoute(*routeFile)
+		} else {
+			r, err = clusterRoute(ctx, *kubeconfig, *routeRef)
+		}
+		if err != nil {
+			return BadInput(err)
+		}
+		if expect, err = routeSplit(r, *rule); err != nil {
+			return BadInput(err)
+		}
+	}
 	s, err := checkScenario(target, expect, headers, *method, *data, *insecure, scenarios.Classify{Regexp: *classRegexp, Header: *classHeader, JQ: *classJQ})
 	if err != nil {
 		return BadInput(err)
@@ -102,6 +136,19 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 		return BadInput(fmt.Errorf("--connections: %w", err))
 	}
 	ep := &replay.Endpoint{Name: target, Env: map[string]string{}, Dial: map[string]string{}}
+	if *cacert != "" {
+		if u.Scheme != "https" {
+			return BadInput(errors.New("--cacert applies only to an https:// URL"))
+		}
+		pem, err := os.ReadFile(*cacert)
+		if err != nil {
+			return BadInput(fmt.Errorf("--cacert: %w", err))
+		}
+		ep.RootCAs = x509.NewCertPool()
+		if !ep.RootCAs.AppendCertsFromPEM(pem) {
+			return BadInput(fmt.Errorf("--cacert %s: no PEM certificate found", *cacert))
+		}
+	}
 	cfg := replay.Config{
 		Scenarios: []*scenarios.Scenario{s},
 		Target:    replay.FixedTarget(ep),
@@ -181,4 +228,53 @@ func checkScenario(target string, expect pairList, headers []string, method, dat
 		Expect:   cats,
 		Snippets: []scenarios.Snippet{{Name: "check", Script: "for i in {1..20}; do " + strings.Join(words, " ") + "; done\n"}},
 	}, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// routeSplit is a route rule's split as --expect pairs: one category per
+// backendRef, named as it, weighted as the spec says (unset is 1).
+func routeSplit(r *gatewayv1.HTTPRoute, rule int) (pairList, error) {
+	key := r.Namespace + "/" + r.Name
+	if rule < 0 || rule >= len(r.Spec.Rules) {
+		return nil, fmt.Errorf("HTTPRoute %s has no rule %d (it has %d)", key, rule, len(r.Spec.Rules))
+	}
+	var out pairList
+	for _, b := range r.Spec.Rules[rule].BackendRefs {
+		w := int64(1)
+		if b.Weight != nil {
+			w = int64(*b.Weight)
+		}
+		out = append(out, pair{name: string(b.Name), value: w})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("HTTPRoute %s rule %d has no backendRefs to split across", key, rule)
+	}
+	return out, nil
+}
+
+// clusterRoute reads an HTTPRoute from the cluster of a kubeconfig.
+func clusterRoute(ctx context.Context, path, ref string) (*gatewayv1.HTTPRoute, error) {
+	nn, err := kube.ParseGatewayRef(ref)
+	if err != nil {
+		return nil, fmt.Errorf("--route-from-cluster %s: expected NAMESPACE/NAME", ref)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig %s: %w", path, err)
+	}
+	c, err := kube.NewReader(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var r gatewayv1.HTTPRoute
+	if err := c.Get(ctx, client.ObjectKey(nn), &r); err != nil {
+		return nil, fmt.Errorf("get HTTPRoute %s: %w", nn, err)
+	}
+	return &r, nil
 }

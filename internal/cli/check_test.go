@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -101,6 +102,62 @@ func TestCheckBadInput(t *testing.T) {
 	} {
 		code, _, errs := runCLI(t, tt.args...)
 		if code != ExitBadInput || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s", tt.args, code, ExitBadInput, tt.want, errs)
+		}
+	}
+}
+
+// TestCheckHTTPS: an https:// URL behind a self-signed certificate passes
+// with --cacert, is refused without it (exit 2, the TLS hint), and passes
+// with --insecure.
+func TestCheckHTTPS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Served-By", "blue")
+	}))
+	t.Cleanup(srv.Close)
+	ca := mustWriteFile(t, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
+	args := func(extra ...string) []string {
+		return append([]string{"check", srv.URL + "/", "--classify-header", "x-served-by", "--expect", "blue=1", "--requests", "100", "--fixed"}, extra...)
+	}
+	if code, out, errs := runCLI(t, args("--cacert", ca)...); code != ExitOK {
+		t.Errorf("--cacert: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, args()...); code != ExitBadInput || !strings.Contains(errs, "--cacert FILE") {
+		t.Errorf("no CA: exit %d, want %d with the TLS hint:\n%s", code, ExitBadInput, errs)
+	}
+	if code, out, errs := runCLI(t, args("--insecure")...); code != ExitOK {
+		t.Errorf("--insecure: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestCheckRoute: the split can come from an HTTPRoute rule, its
+// backendRefs being the categories.
+func TestCheckRoute(t *testing.T) {
+	srv := splitServer(t, []string{"blue", "green"}, []int32{90, 10}, func(w http.ResponseWriter, r *http.Request, c string) {
+		w.Header().Set("X-Served-By", c)
+	})
+	route := mustWriteFile(t, "route.yaml", `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: shop, namespace: team-a}
+spec:
+  rules:
+  - backendRefs:
+    - {name: blue, port: 80, weight: 90}
+    - {name: green, port: 80, weight: 10}
+`)
+	if code, out, errs := runCLI(t, "check", srv+"/", "--classify-header", "x-served-by", "--route", route); code != ExitOK {
+		t.Errorf("--route: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", srv + "/", "--classify-header", "x", "--route", route, "--expect", "a=1"}, "give the split once"},
+		{[]string{"check", srv + "/", "--classify-header", "x", "--route-from-cluster", "team-a/shop"}, "go together"},
+		{[]string{"check", srv + "/", "--classify-header", "x", "--route", route, "--rule", "3"}, "has no rule 3"},
+		{[]string{"check", srv + "/", "--classify-header", "x", "--route-from-cluster", "shop", "--kubeconfig", "/nonexistent"}, "expected NAMESPACE/NAME"},
+	} {
+		if code, _, errs := runCLI(t, tt.args...); code != ExitBadInput || !strings.Contains(errs, tt.want) {
 			t.Errorf("%v: exit %d, want %d and %q:\n%s", tt.args, code, ExitBadInput, tt.want, errs)
 		}
 	}

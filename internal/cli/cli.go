@@ -76,6 +76,7 @@ func Commands() []Command {
 		demoCommand(),
 		replayCommand(),
 		checkCommand(),
+		suiteCommand(),
 		proxyCommand(),
 		versionCommand(),
 		fakeopenaiCommand(),

@@ -14,7 +14,7 @@ import (
 func fakeopenaiCommand() Command {
 	return Command{
 		Name:  "fakeopenai",
-		Short: "serve a fake OpenAI API (chat, completions, embeddings, models) with latency and faults",
+		Short: "serve a fake OpenAI API (chat, completions, responses, embeddings, models; Anthropic messages) with latency and faults",
 		Run:   runFakeOpenAI,
 	}
 }
@@ -22,9 +22,11 @@ func fakeopenaiCommand() Command {
 const fakeopenaiSynopsis = `fakeopenai [flags]
 
 Serves an OpenAI-compatible API that the official SDKs cannot tell from the
-real one: POST /v1/chat/completions (JSON and streaming), POST /v1/completions,
-POST /v1/embeddings, GET /v1/models and GET /v1/models/{id}, plus Prometheus
-metrics at /metrics. Aliases resolve to dated snapshots (gpt-4o-mini answers as
+real one: POST /v1/chat/completions (JSON and streaming, tool calls),
+POST /v1/completions, POST /v1/responses (the Responses API, JSON and its
+event stream, function calls), POST /v1/embeddings, GET /v1/models and
+GET /v1/models/{id}, Anthropic's POST /v1/messages (JSON and SSE, x-api-key),
+plus Prometheus metrics at /metrics. Aliases resolve to dated snapshots (gpt-4o-mini answers as
 gpt-4o-mini-2024-07-18), so the "model" of each answer shows which backend a
 weighted split chose. Content is deterministic for a given --seed and request.
 
@@ -33,9 +35,10 @@ invalid_api_key otherwise); WITHOUT --keys-file AUTHENTICATION IS DISABLED and
 any key, or none, is accepted.
 
 Faults: --fault-rate injects them at random (seeded); a request can force one
-with the header "X-Fake-Fault: 429|500|503|hang|cut". hang holds the request
-until the client gives up; cut drops the connection mid-answer (a stream ends
-without [DONE]).
+with the header "X-Fake-Fault: 429|500|503|hang|cut|429-bare". 429 carries
+Retry-After (--retry-after) and x-ratelimit-reset-*; 429-bare carries neither.
+hang holds the request until the client gives up; cut drops the connection
+mid-answer (a stream ends without [DONE]).
 
 The base URL (http://ADDR/v1) is printed on stdout once the server listens;
 it runs until interrupted.`
@@ -73,7 +76,7 @@ func runFakeOpenAI(ctx context.Context, env *Env, args []string) error {
 	ttft := fs.Duration("ttft", 0, "time to first token (for JSON answers, added before the answer)")
 	tokenDelay := fs.Duration("token-delay", 0, "delay per generated token after the first")
 	jitter := fs.Float64("jitter", 0, "scale each delay by a seeded factor in [1-j, 1+j]; j in [0, 1]")
-	faultRate := fs.String("fault-rate", "", "fault `rates`, e.g. 429=0.01,500=0.01,503=0,hang=0,cut=0 (sum at most 1)")
+	faultRate := fs.String("fault-rate", "", "fault `rates`, e.g. 429=0.01,500=0.01,503=0,hang=0,cut=0,429-bare=0 (sum at most 1)")
 	retryAfter := fs.Duration("retry-after", fakeopenai.DefaultRetryAfter, "Retry-After of injected 429s (whole seconds)")
 	rpm := fs.Int("rpm", 0, "enforce this many requests per minute (429 beyond); 0 only reports a nominal limit in x-ratelimit-* headers")
 	maxBody := fs.Int64("max-body-bytes", fakeopenai.DefaultMaxBodyBytes, "largest request body accepted (413 beyond)")

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/splitproof/splitproof/refproxy/loader"
 	"github.com/splitproof/splitproof/refproxy/picker"
 	"github.com/splitproof/splitproof/scenarios"
 	"github.com/splitproof/splitproof/scenarios/curl"
@@ -115,10 +117,11 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	}
 	fs := NewFlagSet(env, name, synopsis, examples)
 	list := fs.Bool("list", false, "list the built-in scenarios and their snippets, then exit")
+	routeFile := fs.String("route", "", "verify the split of this HTTPRoute `FILE` (yours: the scenario's rule of its one HTTPRoute; backendRefs named like the scenario's map to its categories, others are categories by their own name) instead of the scenario's manifests; not with --weights")
 	var weightsFlag pairList
 	fs.Var(&weightsFlag, "weights", "verify this split instead of the scenario's: comma-separated `NAME=WEIGHT` for every category, e.g. v1=20,v2=20,v3=60 for a gateway configured 20/20/60 (replay --show lists the categories)")
 	show := fs.String("show", "", "print what any gateway must be configured with to run `SCENARIO` (routes: hosts, matches, weighted backends; each snippet's exact requests; how answers are classified), then exit; with --json as JSON")
-	gateway := fs.String("gateway", "", "replay against the gateway at this `URL` (http:// or https://) instead of the embedded target")
+	gateway := fs.String("gateway", "", "replay against the gateway at this `URL` (http:// or https://, with an optional /prefix the gateway is mounted under) instead of the embedded target")
 	cacert := fs.String("cacert", "", "with an https:// --gateway, trust only the CA certificates in this PEM `FILE` (e.g. the gateway's self-signed CA)")
 	insecure := fs.Bool("insecure", false, "with an https:// --gateway, accept any certificate")
 	portForward := fs.String("port-forward", "", "where the snippets' localhost:8080 goes with --gateway (`host:port`; default: the gateway)")
@@ -221,6 +224,16 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 		Timeout: *timeout, SystemTools: *systemTools, Progress: env.Stderr, Logger: env.Logger,
 		ReuseConnections: conns == curl.ConnReuse,
 	}
+	if *routeFile != "" {
+		if len(weightsFlag) > 0 {
+			return BadInput(errors.New("--route and --weights both give the split: use one"))
+		}
+		r, err := loadRoute(*routeFile)
+		if err != nil {
+			return BadInput(err)
+		}
+		opts.Route = r
+	}
 	if len(weightsFlag) > 0 {
 		opts.Weights = map[string]int32{}
 		for _, p := range weightsFlag {
@@ -256,6 +269,9 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 		ep, err := replay.AddressEndpoint(*gateway, *portForward)
 		if err != nil {
 			return BadInput(err)
+		}
+		if ep.PathPrefix != "" && *systemTools {
+			return BadInput(fmt.Errorf("--gateway %s: a path prefix needs the native curl (real curl, --system-tools, sends the snippets' URLs as written)", *gateway))
 		}
 		if *cacert != "" {
 			pem, err := os.ReadFile(*cacert)
@@ -445,4 +461,17 @@ func reportRun(env *Env, res *replay.Result, err error, jsonOut bool, files repl
 		return Inconclusive(res.Reason())
 	}
 	return nil
+}
+
+// loadRoute reads the one HTTPRoute of a file, with the loader's checks
+// (file:line: field errors, the CRD's rules).
+func loadRoute(path string) (*gatewayv1.HTTPRoute, error) {
+	set, err := loader.Loader{IgnoreUnknownKinds: true}.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("--route: %w", err)
+	}
+	if n := len(set.HTTPRoutes); n != 1 {
+		return nil, fmt.Errorf("--route %s: %d HTTPRoutes, expected exactly one", path, n)
+	}
+	return &set.HTTPRoutes[0], nil
 }

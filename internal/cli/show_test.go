@@ -193,3 +193,47 @@ func TestReplayClusterRefFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayRoute: --route takes the split from an HTTPRoute of one's own:
+// its weights, its backendRefs mapped to the scenario's categories.
+func TestReplayRoute(t *testing.T) {
+	route := func(w1, w2, w3 int) string {
+		return mustWriteFile(t, "route.yaml", fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: my-split
+  namespace: team-a
+spec:
+  hostnames: [traffic.split.example]
+  rules:
+  - backendRefs:
+    - {name: helloworld-v1, port: 5000, weight: %d}
+    - {name: helloworld-v2, port: 5000, weight: %d}
+    - {name: helloworld-v3, port: 5000, weight: %d}
+`, w1, w2, w3))
+	}
+	args := func(gw, file string, extra ...string) []string {
+		a := append([]string{"replay", "--gateway", gw, "--snippet", "port-forward", "--requests", "1000", "--route", file}, extra...)
+		return append(a, "example1-ab-testing")
+	}
+	r206 := route(20, 20, 60)
+	if code, out, errs := runCLI(t, args(gateway(t, []int32{20, 20, 60}), r206)...); code != ExitOK {
+		t.Errorf("20/20/60 gateway, --route 20/20/60: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, args(gateway(t, []int32{10, 10, 80}), r206)...); code != ExitFail {
+		t.Errorf("10/10/80 gateway, --route 20/20/60: exit %d, want %d\n%s\n%s", code, ExitFail, out, errs)
+	}
+	two := mustWriteFile(t, "two.yaml", "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: a, namespace: x}\nspec: {}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: b, namespace: x}\nspec: {}\n")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{args("http://127.0.0.1:1", two), "2 HTTPRoutes, expected exactly one"},
+		{args("http://127.0.0.1:1", r206, "--weights", "v1=1,v2=1,v3=1"), "use one"},
+		{args("http://127.0.0.1:1", r206+".missing"), "--route"},
+	} {
+		if code, _, errs := runCLI(t, tt.args...); code != ExitBadInput || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s", tt.args, code, ExitBadInput, tt.want, errs)
+		}
+	}
+}

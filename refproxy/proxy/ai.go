@@ -10,10 +10,20 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strconv"
+	"strings"
 )
 
 // DefaultAIPath is where an OpenAI-compatible provider takes chat completions.
 const DefaultAIPath = "/v1/chat/completions"
+
+// DefaultAIResponsesPath is where it takes Responses API requests: a client
+// path ending in /responses is forwarded there instead of DefaultAIPath.
+const DefaultAIResponsesPath = "/v1/responses"
+
+// isResponsesPath tells a Responses API request from a chat request by the
+// client's path, the only thing that tells them apart before the body is
+// read; both carry "model", which the backend replaces the same way.
+func isResponsesPath(p string) bool { return strings.HasSuffix(p, "/responses") }
 
 // maxAIBody bounds the request body read into memory to rewrite its JSON.
 const maxAIBody = 32 << 20
@@ -59,7 +69,7 @@ func (a *aiForwarder) serve(w http.ResponseWriter, r *http.Request, st *reqState
 		openAIError(w, http.StatusBadRequest, "cannot read request body: "+err.Error())
 		return
 	}
-	body, err = rewriteAIBody(body, ai.Model)
+	body, err = rewriteAIBody(body, ai.Model, !isResponsesPath(r.URL.Path))
 	if err != nil {
 		openAIError(w, http.StatusBadRequest, err.Error())
 		return
@@ -72,9 +82,11 @@ func (a *aiForwarder) serve(w http.ResponseWriter, r *http.Request, st *reqState
 	a.rp.ServeHTTP(w, out)
 }
 
-// rewriteAIBody sets the model and, for streaming requests that do not say,
-// asks for the usage chunk. Fields it does not touch keep their raw JSON.
-func rewriteAIBody(body []byte, model string) ([]byte, error) {
+// rewriteAIBody sets the model and, for streaming chat requests that do not
+// say, asks for the usage chunk (chat is false for the Responses API, which
+// has no include_usage: its stream always ends with the usage). Fields it
+// does not touch keep their raw JSON.
+func rewriteAIBody(body []byte, model string, chat bool) ([]byte, error) {
 	var req map[string]json.RawMessage
 	if err := json.Unmarshal(body, &req); err != nil || req == nil {
 		return nil, errors.New("request body must be a JSON object (an OpenAI chat completion request)")
@@ -91,7 +103,7 @@ func rewriteAIBody(body []byte, model string) ([]byte, error) {
 		if err := json.Unmarshal(raw, &stream); err != nil {
 			return nil, errors.New(`"stream" must be a boolean`)
 		}
-		if _, has := req["stream_options"]; stream && !has {
+		if _, has := req["stream_options"]; chat && stream && !has {
 			req["stream_options"] = json.RawMessage(`{"include_usage":true}`)
 		}
 	}
@@ -113,6 +125,9 @@ func (a *aiForwarder) rewrite(pr *httputil.ProxyRequest) {
 		out.Host = ai.Host
 	}
 	out.URL.Path, out.URL.RawPath = DefaultAIPath, ""
+	if isResponsesPath(pr.In.URL.Path) {
+		out.URL.Path = DefaultAIResponsesPath
+	}
 	if ai.Path != "" {
 		out.URL.Path = ai.Path
 	}

@@ -232,3 +232,60 @@ func MustNotLeak(t *testing.T, p *proxy.Proxy, logs *syncBuffer) {
 		}
 	}
 }
+
+// TestAIResponses checks that a Responses API request gets the backend's
+// model and key like a chat request, is forwarded to /v1/responses, and
+// that a streamed one is not given chat's stream_options, which the
+// Responses API does not take.
+func TestAIResponses(t *testing.T) {
+	fake, host, port := MustFake(t, fakeopenai.Config{Seed: 1})
+	_, front := MustProxy(t, table(entry("default/test", prefix("/"),
+		rule(t, picker.Random, 1, aiBackend("default/ai", "gpt-4o-mini", testKey, host, port)))), proxy.Options{})
+	code, body := post(t, front.URL+"/v1/responses", `{"model": "gpt-4o", "input": "What is 2+2?"}`)
+	var res struct {
+		Object string `json:"object"`
+		Model  string `json:"model"`
+	}
+	if code != 200 || json.Unmarshal(body, &res) != nil || res.Object != "response" || res.Model != "gpt-4o-mini-2024-07-18" {
+		t.Fatalf("%d %s, want a response from the backend's model", code, body)
+	}
+	recs := fake.Requests()
+	if len(recs) != 1 || recs[0].Path != proxy.DefaultAIResponsesPath || recs[0].Model != "gpt-4o-mini" || recs[0].Key != testKey {
+		t.Errorf("fake saw %+v, want %s with the backend's model and key", recs, proxy.DefaultAIResponsesPath)
+	}
+
+	type seen struct {
+		path string
+		body map[string]json.RawMessage
+	}
+	got := make(chan seen, 2)
+	capture := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]json.RawMessage
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		got <- seen{r.URL.Path, b}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, "{}")
+	}))
+	t.Cleanup(capture.Close)
+	chost, cport, _ := net.SplitHostPort(capture.Listener.Addr().String())
+	cp, _ := strconv.Atoi(cport)
+	_, front2 := MustProxy(t, table(entry("default/test", prefix("/"),
+		rule(t, picker.Random, 1, aiBackend("default/ai", "gpt-4o-mini", testKey, chost, int32(cp))))), proxy.Options{})
+	for _, tt := range []struct {
+		path, wantPath    string
+		wantStreamOptions bool
+	}{
+		{"/v1/responses", proxy.DefaultAIResponsesPath, false},
+		{"/v1/chat/completions", proxy.DefaultAIPath, true},
+	} {
+		if code, body := post(t, front2.URL+tt.path, `{"model": "x", "stream": true, "input": "hi"}`); code != 200 {
+			t.Fatalf("%s: %d %s", tt.path, code, body)
+		}
+		s := <-got
+		_, has := s.body["stream_options"]
+		if s.path != tt.wantPath || string(s.body["model"]) != `"gpt-4o-mini"` || has != tt.wantStreamOptions {
+			t.Errorf("%s forwarded to %s with model %s, stream_options %v; want %s, stream_options %v",
+				tt.path, s.path, s.body["model"], has, tt.wantPath, tt.wantStreamOptions)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		rt = t.h2c
 	}
 	if st != nil && st.silence != nil {
-		return st.silence.roundTrip(rt, r, st)
+		return st.silence.roundTrip(rt, r)
 	}
 	return rt.RoundTrip(r)
 }

@@ -115,28 +115,33 @@ var errUpstreamSilent = errors.New("upstream sent no response header in time")
 // long upload is not mistaken for a stuck backend, and it stops for good
 // once the response header has arrived: streamed answers may pause.
 type silenceTimer struct {
-	d        time.Duration
+	d time.Duration
+	// cancel cancels the context of the forwarded request, which forward
+	// derives once for the whole exchange (rather than a second context and
+	// request copy for the round trip alone).
+	cancel   context.CancelCauseFunc
 	timer    *time.Timer
 	answered atomic.Bool
 }
 
 // roundTrip runs rt under the timer; it returns a timeout error when the
-// timer fired. st.cancel releases the derived context when the request ends.
-func (s *silenceTimer) roundTrip(rt http.RoundTripper, r *http.Request, st *reqState) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(r.Context())
-	st.cancel = func() { cancel(nil) }
-	s.timer = time.AfterFunc(s.d, func() {
-		if !s.answered.Load() {
-			cancel(errUpstreamSilent)
-		}
-	})
-	res, err := rt.RoundTrip(r.WithContext(ctx))
+// timer fired. r's context must be the one s.cancel cancels.
+func (s *silenceTimer) roundTrip(rt http.RoundTripper, r *http.Request) (*http.Response, error) {
+	s.timer = time.AfterFunc(s.d, s.fire)
+	res, err := rt.RoundTrip(r)
 	s.answered.Store(true)
 	s.timer.Stop()
-	if err != nil && errors.Is(context.Cause(ctx), errUpstreamSilent) {
+	if err != nil && errors.Is(context.Cause(r.Context()), errUpstreamSilent) {
 		return nil, fmt.Errorf("%w within %s: %w", errUpstreamSilent, s.d, context.DeadlineExceeded)
 	}
 	return res, err
+}
+
+// fire cancels the round trip unless the answer has begun.
+func (s *silenceTimer) fire() {
+	if !s.answered.Load() {
+		s.cancel(errUpstreamSilent)
+	}
 }
 
 // restart re-arms the countdown after progress on the upload.

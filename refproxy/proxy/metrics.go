@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,66 @@ type metrics struct {
 	// clientAborts counts requests the client gave up on mid-way, which
 	// are not the backend's failures.
 	clientAborts *prometheus.CounterVec
+
+	// index maps the installed table's (entry, backendRef) pairs to their
+	// series; see seriesIndex.
+	index atomic.Pointer[seriesIndex]
+}
+
+// seriesKey names the labels route, rule and backend by the table objects
+// that carry them.
+type seriesKey struct {
+	e *route.Entry
+	b *route.Backend
+}
+
+// seriesIndex lets a request find its series with one map lookup on two
+// pointers instead of having each vector hash three or four label strings
+// under its lock, three times a request. It is built by Install for the
+// table it installs and read only after; a table pinned by a retired port
+// misses it and falls back to the label lookup.
+type seriesIndex map[seriesKey]*series
+
+// series holds one (route, rule, backend)'s children of the vectors,
+// resolved on first use: resolving them at install would publish zero
+// series for backends never picked and codes never answered.
+type series struct {
+	route, rule, backend string
+	picks                atomic.Pointer[prometheus.Counter]
+	ok                   atomic.Pointer[prometheus.Counter] // requests answered 200
+	upstream             atomic.Pointer[prometheus.Observer]
+}
+
+// newSeriesIndex indexes every entry of t with each backendRef of its rule,
+// and with none (answers given before a pick).
+func newSeriesIndex(t *route.Table) *seriesIndex {
+	idx := seriesIndex{}
+	add := func(e *route.Entry, b *route.Backend) {
+		s := &series{}
+		s.route, s.rule, s.backend = labels(e, b)
+		idx[seriesKey{e, b}] = s
+	}
+	for _, pt := range t.Ports {
+		for _, vh := range pt.Hosts {
+			for _, e := range vh.Entries {
+				add(e, nil)
+				if e.Rule == nil {
+					continue
+				}
+				for _, b := range e.Rule.Backends {
+					add(e, b)
+				}
+			}
+		}
+	}
+	return &idx
+}
+
+func (m *metrics) series(e *route.Entry, b *route.Backend) *series {
+	if idx := m.index.Load(); idx != nil && e != nil {
+		return (*idx)[seriesKey{e, b}]
+	}
+	return nil
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -108,16 +169,46 @@ func labels(e *route.Entry, b *route.Backend) (routeName, rule, backend string) 
 }
 
 func (m *metrics) request(e *route.Entry, b *route.Backend, code int) {
+	if s := m.series(e, b); s != nil && code == 200 {
+		c := s.ok.Load()
+		if c == nil {
+			v := m.requests.WithLabelValues(s.route, s.rule, s.backend, "200")
+			c = &v
+			s.ok.Store(c)
+		}
+		(*c).Inc()
+		return
+	}
 	r, rule, be := labels(e, b)
 	m.requests.WithLabelValues(r, rule, be, codeLabel(code)).Inc()
 }
 
 func (m *metrics) pick(e *route.Entry, b *route.Backend) {
+	if s := m.series(e, b); s != nil {
+		c := s.picks.Load()
+		if c == nil {
+			v := m.picks.WithLabelValues(s.route, s.rule, s.backend)
+			c = &v
+			s.picks.Store(c)
+		}
+		(*c).Inc()
+		return
+	}
 	r, rule, be := labels(e, b)
 	m.picks.WithLabelValues(r, rule, be).Inc()
 }
 
 func (m *metrics) upstream(e *route.Entry, b *route.Backend, d time.Duration) {
+	if s := m.series(e, b); s != nil {
+		o := s.upstream.Load()
+		if o == nil {
+			v := m.upstreamTime.WithLabelValues(s.route, s.rule, s.backend)
+			o = &v
+			s.upstream.Store(o)
+		}
+		(*o).Observe(d.Seconds())
+		return
+	}
 	r, rule, be := labels(e, b)
 	m.upstreamTime.WithLabelValues(r, rule, be).Observe(d.Seconds())
 }

@@ -232,6 +232,9 @@ func (p *Proxy) Install(t *route.Table) (uint64, error) {
 	} else {
 		next.Generation = 1
 	}
+	// The index first: a request that sees the new table finds its series
+	// (one that still holds the old table misses and looks them up).
+	p.metrics.index.Store(newSeriesIndex(t))
 	p.state.Store(next)
 	p.metrics.reloaded(next.Generation, nil)
 	p.logger.Info("routing table installed", "generation", next.Generation, "ports", len(t.Ports))

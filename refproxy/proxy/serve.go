@@ -54,28 +54,42 @@ type reqState struct {
 	plan     plan
 	start    time.Time
 	// body is the client's request body as forwarded (nil without one);
-	// silence bounds the backend's time to answer; cancel releases the
-	// round trip's context once the request is over.
+	// silence bounds the backend's time to answer (it points at timer, or
+	// is nil when the rule has timeouts of its own); cancel releases the
+	// forwarded request's context once the request is over.
 	body    *clientBody
 	silence *silenceTimer
-	cancel  func()
+	timer   silenceTimer
+	cancel  context.CancelCauseFunc
+}
+
+// exchange is everything one request needs on the heap, allocated at once:
+// the status-recording writer always, the forwarding state when the request
+// goes to a backend.
+type exchange struct {
+	w  statusWriter
+	st reqState
 }
 
 // forward sends r to st's backend through next, with the client's body
-// watched and the backend's silence bounded.
+// watched and the backend's silence bounded. The request's context is
+// derived once, carrying st and, with a silence timer, the cancel it uses.
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, st *reqState, next http.Handler) {
+	ctx := r.Context()
 	// A rule with HTTPRoute timeouts of its own (even "0s", none) is bound
 	// by them alone, as the spec has it.
 	if t := st.entry.Rule.Timeouts; p.upstreamTimeout > 0 && (t == nil || t.Request == nil && t.BackendRequest == nil) {
-		st.silence = &silenceTimer{d: p.upstreamTimeout}
+		ctx, st.cancel = context.WithCancelCause(ctx)
+		st.timer.d, st.timer.cancel = p.upstreamTimeout, st.cancel
+		st.silence = &st.timer
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		st.body = newClientBody(w, r, p.bodyTimeout, st.silence.restart)
 		r.Body = st.body
 	}
-	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, stateKey{}, st)))
 	if st.cancel != nil {
-		st.cancel()
+		st.cancel(nil)
 	}
 }
 
@@ -83,7 +97,8 @@ type stateKey struct{}
 
 func (h *PortHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.p
-	rw := &statusWriter{ResponseWriter: w}
+	x := &exchange{w: statusWriter{ResponseWriter: w}}
+	rw := &x.w
 	var entry *route.Entry
 	tbl := h.pinned.Load()
 	if tbl != nil {
@@ -175,7 +190,8 @@ func (h *PortHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The spec keeps an invalid backendRef's share and answers it with 500.
 		p.local(rw, http.StatusInternalServerError, "backendRef "+b.Name+" is invalid: "+b.Reason)
 	case route.KindAI:
-		st := &reqState{entry: entry, backend: b, plan: pl, start: time.Now()}
+		st := &x.st
+		st.entry, st.backend, st.plan, st.start = entry, b, pl, time.Now()
 		p.forward(rw, r, st, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.ai.serve(w, r, st) }))
 	case route.KindService:
 		ep := b.NextEndpoint()
@@ -183,7 +199,8 @@ func (h *PortHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.local(rw, http.StatusServiceUnavailable, "backend "+b.Name+" has no ready endpoints")
 			break
 		}
-		st := &reqState{entry: entry, backend: b, endpoint: ep, plan: pl, start: time.Now()}
+		st := &x.st
+		st.entry, st.backend, st.endpoint, st.plan, st.start = entry, b, ep, pl, time.Now()
 		p.forward(rw, r, st, p.rp)
 	default:
 		p.local(rw, http.StatusInternalServerError, "backendRef "+b.Name+" has unknown kind "+string(b.Kind))

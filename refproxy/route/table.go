@@ -204,7 +204,8 @@ type AIBackend struct {
 	Host   string `json:"host"`
 	Port   int32  `json:"port"`
 	// Path, when set, replaces the request path; otherwise the route path is
-	// mapped to /v1/chat/completions.
+	// mapped to /v1/chat/completions, or to /v1/responses when it ends in
+	// /responses.
 	Path string `json:"path,omitempty"`
 	// SecretRef names the Secret the key came from; APIKey is the key itself.
 	SecretRef string `json:"secret_ref,omitempty"`

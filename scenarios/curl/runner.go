@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -68,6 +69,13 @@ func ParseConnPolicy(s string) (ConnPolicy, error) {
 // Option configures a [Runner].
 type Option func(*Runner)
 
+// WithURLRewrite has f adjust every request's URL after curl has parsed
+// it and before it is sent (the replayer prefixes the path of a gateway
+// mounted under one); the Host header is not touched.
+func WithURLRewrite(f func(*url.URL)) Option {
+	return func(r *Runner) { r.rewrite = f }
+}
+
 // WithConnections sets the connection policy (default [ConnReuse]).
 func WithConnections(p ConnPolicy) Option {
 	return func(r *Runner) { r.conns = p }
@@ -78,9 +86,10 @@ func WithConnections(p ConnPolicy) Option {
 // verification skipped or not), so that under [ConnReuse] connections are
 // reused across invocations. It is safe for concurrent use.
 type Runner struct {
-	base  *http.Client
-	dir   string
-	conns ConnPolicy
+	base    *http.Client
+	dir     string
+	conns   ConnPolicy
+	rewrite func(*url.URL)
 
 	once     sync.Once
 	resolved *http.Client // base, or DefaultClient when base is nil

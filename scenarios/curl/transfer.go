@@ -112,6 +112,9 @@ func (r *Runner) transfer(ctx context.Context, client *http.Client, cmd *Command
 	if err != nil {
 		return err
 	}
+	if r.rewrite != nil {
+		r.rewrite(req.URL)
+	}
 	if cmd.Verbose {
 		writeVerboseRequest(stdio.Stderr, req)
 	}

@@ -1,7 +1,12 @@
 package replay
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -9,6 +14,7 @@ func TestAddressEndpoint(t *testing.T) {
 	tests := []struct {
 		gateway, portForward string
 		wantName, wantErr    string
+		wantPrefix           string
 		wantDial             map[string]string
 	}{
 		{gateway: "http://127.0.0.1:8080", wantName: "gateway 127.0.0.1:8080",
@@ -17,9 +23,9 @@ func TestAddressEndpoint(t *testing.T) {
 		{gateway: "http://gw.example:81/", wantName: "gateway gw.example:81"},
 		{gateway: "http://127.0.0.1:8080", portForward: "127.0.0.1:9090",
 			wantDial: map[string]string{"localhost:8080": "127.0.0.1:9090"}},
-		{gateway: "http://127.0.0.1:8080/prefix", wantErr: "the snippets send their own paths"},
-		{gateway: "http://127.0.0.1:8080/?x=1", wantErr: "the snippets send their own paths"},
-		{gateway: "http://user@127.0.0.1:8080", wantErr: "the snippets send their own paths"},
+		{gateway: "http://127.0.0.1:8080/prefix/", wantName: "gateway 127.0.0.1:8080/prefix", wantPrefix: "/prefix"},
+		{gateway: "http://127.0.0.1:8080/?x=1", wantErr: "a query, fragment or user here would be ignored"},
+		{gateway: "http://user@127.0.0.1:8080", wantErr: "a query, fragment or user here would be ignored"},
 		{gateway: "https://127.0.0.1:8443", wantName: "gateway https://127.0.0.1:8443",
 			wantDial: map[string]string{"127.0.0.1:80": "127.0.0.1:8443"}},
 		{gateway: "https://gw.example", wantName: "gateway https://gw.example:443"},
@@ -39,6 +45,9 @@ func TestAddressEndpoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if ep.PathPrefix != tt.wantPrefix {
+				t.Errorf("prefix %q, want %q", ep.PathPrefix, tt.wantPrefix)
+			}
 			if tt.wantName != "" && ep.Name != tt.wantName {
 				t.Errorf("name %q, want %q", ep.Name, tt.wantName)
 			}
@@ -48,5 +57,32 @@ func TestAddressEndpoint(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGatewayPathPrefix: a gateway mounted under a prefix gets the
+// snippets' paths below it, and the Host header stays the snippet's.
+func TestGatewayPathPrefix(t *testing.T) {
+	var bad atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/team-a/hello" || r.Host != "traffic.split.example" {
+			bad.Add(1)
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "Hello version: v3, instance: x\n")
+	}))
+	t.Cleanup(srv.Close)
+	ep, err := AddressEndpoint(srv.URL+"/team-a", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustScenario(t, "example1-ab-testing")
+	rep, err := Run(context.Background(), s, ep, Options{Snippet: "port-forward", Requests: 30, Weights: map[string]int32{"v1": 0, "v2": 0, "v3": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad.Load() != 0 || rep.Counts["v3"] != 30 {
+		t.Fatalf("%d requests missed the prefix; counts %v", bad.Load(), rep.Counts)
 	}
 }

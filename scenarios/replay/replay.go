@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
 	"github.com/splitproof/splitproof/scenarios"
 	"github.com/splitproof/splitproof/scenarios/curl"
 	"github.com/splitproof/splitproof/scenarios/sequence"
@@ -34,6 +36,13 @@ type Endpoint struct {
 	// Dial maps an address a snippet names ("localhost:8080") to the address
 	// to connect to. Addresses not in the map are dialled as written.
 	Dial map[string]string
+	// PathPrefix, when set, goes before the path of every request to a
+	// remapped address: a gateway mounted under a prefix (--gateway
+	// http://h:p/prefix).
+	PathPrefix string
+	// RootCAs, when set, are the only CAs curl's own TLS (an https:// URL
+	// in a snippet, or splitproof check's) trusts; nil means the system's.
+	RootCAs *x509.CertPool
 	// TLS, when set, wraps every connection to a remapped address (an
 	// https:// gateway) in TLS with this configuration.
 	TLS *tls.Config
@@ -60,9 +69,13 @@ func AddressEndpoint(raw, portForward string) (*Endpoint, error) {
 	}
 	// The snippets send their own paths; a path here would be dropped
 	// without a word, so it is refused.
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("--gateway %q: give only scheme://host[:port]; the snippets send their own paths, and a path, query, fragment or user here would be ignored", raw)
+	// A path is the prefix the gateway is mounted under: the snippets'
+	// paths go below it. A query, fragment or user would be dropped
+	// without a word, so they are refused.
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("--gateway %q: give scheme://host[:port][/prefix]; a query, fragment or user here would be ignored (the snippets send their own requests)", raw)
 	}
+	prefix := strings.TrimSuffix(u.Path, "/")
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
 		port = "80"
@@ -79,12 +92,13 @@ func AddressEndpoint(raw, portForward string) (*Endpoint, error) {
 		pf = portForward
 	}
 	ep := &Endpoint{
-		Name: "gateway " + real,
-		Env:  map[string]string{"INGRESS_GW_ADDRESS": host},
-		Dial: map[string]string{net.JoinHostPort(host, "80"): real, "localhost:8080": pf},
+		Name:       "gateway " + real + prefix,
+		Env:        map[string]string{"INGRESS_GW_ADDRESS": host},
+		Dial:       map[string]string{net.JoinHostPort(host, "80"): real, "localhost:8080": pf},
+		PathPrefix: prefix,
 	}
 	if u.Scheme == "https" {
-		ep.Name = "gateway https://" + real
+		ep.Name = "gateway https://" + real + prefix
 		// The snippets speak plain http to their own addresses; an https
 		// gateway gets TLS on the connections remapped to it, verified
 		// against the gateway's host name (SetCA, SetInsecure adjust it).
@@ -145,6 +159,9 @@ func (ep *Endpoint) Client() *http.Client {
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
 	}
+	if ep.RootCAs != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: ep.RootCAs, MinVersion: tls.VersionTLS12}
+	}
 	return &http.Client{
 		Transport: tr,
 		// curl follows no redirect unless -L; the curl package decides.
@@ -186,6 +203,10 @@ type Options struct {
 	// is seen as the doc's reader would see it. Real curl (SystemTools)
 	// always opens its own, whatever this says.
 	ReuseConnections bool
+	// Route, when set, is an HTTPRoute of the user's own whose rule gives
+	// the split to verify instead of the scenario's manifests (not with
+	// Weights, nor for a scenario with steps).
+	Route *gatewayv1.HTTPRoute
 	// Weights, when set, is the split to verify instead of the weights in
 	// the scenario's manifests: category name → weight, every category
 	// named (a gateway configured with other weights than the scenario's).
@@ -350,6 +371,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, opts Options)
 		return nil, err
 	}
 	expected, err := s.Expected()
+	if opts.Route != nil {
+		expected, err = s.ExpectedFrom(opts.Route)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -523,6 +547,7 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 			Client:      client,
 			SystemTools: opts.SystemTools,
 			Connections: opts.connPolicy(),
+			RewriteURL:  ep.rewriteURL(),
 			Classifier:  classifier,
 			Logger:      logger,
 			OnIteration: onIteration,
@@ -750,3 +775,28 @@ type requestCounter struct{ n atomic.Int64 }
 
 func (c *requestCounter) add()         { c.n.Add(1) }
 func (c *requestCounter) count() int64 { return c.n.Load() }
+
+// rewriteURL is the native curl's URL rewrite for ep: the path prefix on
+// requests to remapped addresses, nil when there is none.
+func (ep *Endpoint) rewriteURL() func(*url.URL) {
+	if ep.PathPrefix == "" {
+		return nil
+	}
+	return func(u *url.URL) {
+		addr := u.Host
+		if u.Port() == "" {
+			port := "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+			addr = net.JoinHostPort(u.Hostname(), port)
+		}
+		if _, ok := ep.Dial[addr]; !ok {
+			return
+		}
+		u.Path = ep.PathPrefix + u.Path
+		if u.RawPath != "" {
+			u.RawPath = ep.PathPrefix + u.RawPath
+		}
+	}
+}

@@ -56,6 +56,9 @@ func RunSteps(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, ap Appli
 	var reports []*Report
 	for i, st := range s.Steps {
 		expected, err := s.ExpectedAt(i)
+		if err == nil && opts.Route != nil {
+			err = fmt.Errorf("scenario %s changes its route between steps: --route applies only to scenarios without steps", s.Name)
+		}
 		if err == nil {
 			expected, err = withWeights(s, expected, opts.Weights)
 		}

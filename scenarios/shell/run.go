@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -58,6 +59,9 @@ type Options struct {
 	// keeps connections alive across the snippet's curl commands;
 	// curl.ConnNew gives each command its own, as real curl does.
 	Connections curl.ConnPolicy
+	// RewriteURL, when set, adjusts each native curl request's URL before
+	// it is sent (see curl.WithURLRewrite).
+	RewriteURL func(*url.URL)
 	// Logger receives debug records; nil discards.
 	Logger *slog.Logger
 }
@@ -184,7 +188,7 @@ func Run(ctx context.Context, snippet string, opts Options) (*Result, error) {
 	rec := &recorder{opts: opts, result: &Result{Loop: loop, Counts: map[string]int{}}}
 	rec.stdout = &splitWriter{rec: rec, tee: opts.Stdout, pick: func(it *Iteration) *[]byte { return &it.Stdout }}
 	rec.stderr = &splitWriter{rec: rec, tee: opts.Stderr, pick: func(it *Iteration) *[]byte { return &it.Stderr }}
-	curlRunner := curl.NewRunner(opts.Client, opts.Dir, curl.WithConnections(opts.Connections))
+	curlRunner := curl.NewRunner(opts.Client, opts.Dir, curl.WithConnections(opts.Connections), curl.WithURLRewrite(opts.RewriteURL))
 	jqRunner := jq.NewRunner()
 
 	runnerOpts := []interp.RunnerOption{

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestSuiteWeights runs two cases of the weight suite through the CLI:
+// each in both pick modes, as expected, and bad input refused.
+func TestSuiteWeights(t *testing.T) {
+	code, out, errs := runCLI(t, "suite", "weights", "--case", "default-weight", "--case", "weight-zero", "--json")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var doc struct {
+		Results []struct {
+			Case, Mode, Observed string
+			AsExpected           bool `json:"as_expected"`
+			Notes                []string
+		}
+		Unexpected int
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	rs := doc.Results
+	if len(rs) != 4 {
+		t.Fatalf("%d results, want 2 cases × 2 modes: %+v", len(rs), rs)
+	}
+	for _, r := range rs {
+		if !r.AsExpected || r.Observed != "pass" {
+			t.Errorf("%s (%s): %s, as expected %v", r.Case, r.Mode, r.Observed, r.AsExpected)
+		}
+		if r.Case == "weight-zero" && !strings.Contains(strings.Join(r.Notes, " "), "at 95 %") {
+			t.Errorf("weight-zero (%s): no upper bound in %q", r.Mode, r.Notes)
+		}
+	}
+	for _, args := range [][]string{
+		{"suite"},
+		{"suite", "nope"},
+		{"suite", "weights", "--case", "nope"},
+		{"suite", "weights", "--all-zero-status", "404"},
+		{"suite", "weights", "--dynamic", "--repeats", "0"},
+		{"suite", "weights", "--dynamic", "--poll-interval", "-1s"},
+	} {
+		if code, _, errs := runCLI(t, args...); code != ExitBadInput {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitBadInput, errs)
+		}
+	}
+}
+
+// TestSuiteWeightsDynamic runs the dynamic cases once through the CLI: a
+// row per distinct weight change with its delays in the notes, and the six
+// connection-policy rows, every one as expected (2 + 5 + 6 rows).
+func TestSuiteWeightsDynamic(t *testing.T) {
+	code, out, errs := runCLI(t, "suite", "weights", "--case", "default-weight", "--dynamic", "--repeats", "1")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"weight-change 100/0→90/10", "weight-change 50/50→0/100", "weight-change 100/0→0/100",
+		"write → first answer from the backend only the new weights allow: p50",
+		"split 10/10/80 (refproxy)", "split 10/10/80 (per-connection double)", "h2c-streams",
+		"a gateway that picks per connection looks independent over new connections",
+		"13 results: 13 as expected, 0 not",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
