@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/splitproof/splitproof/conformance/weights"
+	"github.com/splitproof/splitproof/scenarios/replay"
 )
 
 func suiteCommand() Command {
 	return Command{Name: "suite", Short: "run a test suite against a target: weights (weight semantics beyond upstream conformance)", Run: runSuite}
 }
 
-const suiteSynopsis = `suite weights [--case NAME ...] [--dynamic [--repeats N] [--poll-interval D]] [--seed S] [--all-zero-status 500|503] [--json]
+const suiteSynopsis = `suite weights [--case NAME ...] [--dynamic [--repeats N] [--poll-interval D]] [--seed S] [--all-zero-status 500|503]
+              [--gateway URL [--port-forward HOST:PORT]] [--json] [--junit FILE]
 
 Runs the weight-semantics suite against refproxy in-process, in both pick
 modes (random: independent draws, counts test; smooth: nginx's smooth
@@ -37,10 +40,16 @@ connection per request and h2c streams, on refproxy (each must pass) and on
 a double that picks per connection (caught over one connection, passing over
 new ones).
 
+With --gateway the cases run against a gateway of your own instead, in one
+mode (its order classified and reported; the verdict decided under the model
+that fits): configure it with each case's routes first (splitproof replay
+--show CASE prints them). --junit writes a test case per case and mode.
+
 Exit codes: 0 every case as expected, 1 a case is not, 2 bad input, 3
 interrupted by SIGINT or SIGTERM before every case ran.`
 
 const suiteExamples = `  splitproof suite weights
+  splitproof suite weights --gateway http://127.0.0.1:8080 --case default-weight --junit out/weights.xml
   splitproof suite weights --case skewed-1-99 --case weight-zero --json
   splitproof suite weights --dynamic`
 
@@ -51,6 +60,9 @@ func runSuite(ctx context.Context, env *Env, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of refproxy's random picks")
 	allZero := fs.Int("all-zero-status", 0, "refproxy's answer to an all-zero rule, 500 or 503 (default: refproxy's, 500)")
 	jsonOut := fs.Bool("json", false, "print the results as JSON")
+	junit := fs.String("junit", "", "also write the results as JUnit XML to `FILE`")
+	gatewayURL := fs.String("gateway", "", "run the cases against the gateway at this `URL` instead of refproxy in-process (configure it with each case's routes: splitproof replay --show CASE); one mode, its order classified")
+	portForward := fs.String("port-forward", "", "with --gateway, where the snippets' localhost:8080 goes (`host:port`; default: the gateway)")
 	dynamic := fs.Bool("dynamic", false, "also run the weight-change and connection-policy cases (a few seconds)")
 	repeats := fs.Int("repeats", weights.DefaultChangeRepeats, "cycles of weight changes `N` with --dynamic")
 	poll := fs.Duration("poll-interval", 0, "with --dynamic, let refproxy's file poller find each weight change every `D` (default: reload on request, as SIGHUP does)")
@@ -97,7 +109,20 @@ func runSuite(ctx context.Context, env *Env, args []string) error {
 		}
 		suite = chosen
 	}
-	results := weights.Run(ctx, weights.Embedded{Seed: *seed, AllZeroStatus: *allZero}, suite)
+	var target weights.Target = weights.Embedded{Seed: *seed, AllZeroStatus: *allZero}
+	if *gatewayURL != "" {
+		if *dynamic {
+			return BadInput(errors.New("--dynamic starts refproxy itself: not with --gateway"))
+		}
+		g := weights.Gateway{URL: *gatewayURL, PortForward: *portForward}
+		if _, _, err := g.Open(ctx, nil, weights.Mode{}); err != nil {
+			return BadInput(err)
+		}
+		target = g
+	} else if *portForward != "" {
+		return BadInput(errors.New("--port-forward needs --gateway"))
+	}
+	results := weights.Run(ctx, target, suite)
 	static := len(results)
 	if *dynamic && ctx.Err() == nil {
 		results = append(results, weights.RunDynamic(ctx, weights.DynamicOptions{Seed: *seed, Change: weights.ChangeOptions{Repeats: *repeats, Poll: *poll}})...)
@@ -110,7 +135,12 @@ func runSuite(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if want := len(suite) * len(weights.Embedded{}.Modes()); static < want || (*dynamic && ctx.Err() != nil) {
+	if *junit != "" {
+		if err := replay.WriteFile(*junit, func(f *os.File) error { return weights.WriteJUnit(f, results) }); err != nil {
+			return err
+		}
+	}
+	if want := len(suite) * len(target.Modes()); static < want || (*dynamic && ctx.Err() != nil) {
 		return Inconclusive(fmt.Errorf("interrupted: %d of %d case runs done", static, want))
 	}
 	if bad := weights.Failed(results); len(bad) > 0 {

@@ -2,8 +2,17 @@ package cli
 
 import (
 	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/splitproof/splitproof/refproxy/picker"
 )
 
 // TestSuiteWeights runs two cases of the weight suite through the CLI:
@@ -67,6 +76,63 @@ func TestSuiteWeightsDynamic(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestSuiteWeightsGateway runs a case against a gateway of one's own (here
+// a seeded double splitting 1/1/2 like the default-weight case's route)
+// and writes JUnit: a right gateway passes, a wrong one fails the case.
+func TestSuiteWeightsGateway(t *testing.T) {
+	for _, tt := range []struct {
+		weights []int32
+		code    int
+	}{{[]int32{1, 1, 2}, ExitOK}, {[]int32{1, 1, 1}, ExitFail}} {
+		p := picker.MustNew(picker.Random, tt.weights, 3)
+		var mu sync.Mutex
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			v := p.Pick() + 1
+			mu.Unlock()
+			fmt.Fprintf(w, "Hello version: v%d, instance: x\n", v)
+		}))
+		junit := filepath.Join(t.TempDir(), "weights.xml")
+		code, out, errs := runCLI(t, "suite", "weights", "--case", "default-weight", "--gateway", srv.URL, "--junit", junit)
+		srv.Close()
+		if code != tt.code {
+			t.Fatalf("weights %v: exit %d, want %d\n%s\n%s", tt.weights, code, tt.code, out, errs)
+		}
+		data, err := os.ReadFile(junit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Suites []struct {
+				Tests    int `xml:"tests,attr"`
+				Failures int `xml:"failures,attr"`
+				Cases    []struct {
+					Name string `xml:"name,attr"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%v\n%s", err, data)
+		}
+		wantFail := 0
+		if tt.code == ExitFail {
+			wantFail = 1
+		}
+		if len(doc.Suites) != 1 || doc.Suites[0].Tests != 1 || doc.Suites[0].Failures != wantFail || doc.Suites[0].Cases[0].Name != "default-weight (gateway)" {
+			t.Errorf("weights %v: JUnit %+v", tt.weights, doc)
+		}
+	}
+	for _, args := range [][]string{
+		{"suite", "weights", "--gateway", "ftp://x", "--case", "default-weight"},
+		{"suite", "weights", "--gateway", "http://127.0.0.1:1", "--dynamic"},
+		{"suite", "weights", "--port-forward", "127.0.0.1:1"},
+	} {
+		if code, _, errs := runCLI(t, args...); code != ExitBadInput {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitBadInput, errs)
 		}
 	}
 }

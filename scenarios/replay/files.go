@@ -27,7 +27,7 @@ type Files struct {
 func WriteFiles(res *Result, f Files) error {
 	reports := res.Reports
 	if f.JUnit != "" {
-		if err := writeFile(f.JUnit, func(w *os.File) error { return WriteJUnit(w, res) }); err != nil {
+		if err := WriteFile(f.JUnit, func(w *os.File) error { return WriteJUnit(w, res) }); err != nil {
 			return err
 		}
 	}
@@ -53,7 +53,7 @@ func WriteFiles(res *Result, f Files) error {
 		for _, r := range reports {
 			sf := r.SequenceFile()
 			path := filepath.Join(f.CountsDir, r.fileLabel()+".json")
-			if err := writeFile(path, func(w *os.File) error { return sequence.Write(w, sf) }); err != nil {
+			if err := WriteFile(path, func(w *os.File) error { return sequence.Write(w, sf) }); err != nil {
 				return err
 			}
 		}
@@ -61,7 +61,9 @@ func WriteFiles(res *Result, f Files) error {
 	return nil
 }
 
-func writeFile(path string, write func(*os.File) error) error {
+// WriteFile creates path (and its directory) and fills it with write,
+// naming the path in any error.
+func WriteFile(path string, write func(*os.File) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
