@@ -255,20 +255,57 @@ func parseMessages(raw []json.RawMessage) (string, int, *apiError) {
 
 // messageText accepts a string, null, or an array of content parts.
 func messageText(raw json.RawMessage, path string) (string, int, *apiError) {
-	trimmed := strings.TrimSpace(string(raw))
-	if trimmed == "" || trimmed == "null" {
-		return "", 0, nil
+	if text, ok, err := plainText(raw, path); ok || err != nil {
+		return text, 0, err
 	}
-	if trimmed[0] == '"' {
-		var s string
-		if err := decodeJSON(raw, path, &s); err != nil {
-			return "", 0, err
-		}
-		return s, 0, nil
-	}
-	if trimmed[0] != '[' {
+	if trimmed := strings.TrimSpace(string(raw)); trimmed[0] != '[' {
 		return "", 0, badRequest(path, "Invalid type for '%s': expected one of a string or array of objects, but got %s instead.", path, jsonKind(trimmed))
 	}
+	return chatParts.read(raw, path)
+}
+
+// plainText reads content that is absent, null or a string; ok is false
+// for anything else (an array of parts), which the caller reads itself.
+func plainText(raw json.RawMessage, path string) (text string, ok bool, err *apiError) {
+	trimmed := strings.TrimSpace(string(raw))
+	if trimmed == "" || trimmed == "null" {
+		return "", true, nil
+	}
+	if trimmed[0] != '"' {
+		return "", false, nil
+	}
+	if err := decodeJSON(raw, path, &text); err != nil {
+		return "", true, err
+	}
+	return text, true, nil
+}
+
+// contentParts says which part types of a content array carry text and
+// which count as attachments, as one API names them: chat completions'
+// message content and the Responses API's input content differ only there.
+type contentParts struct {
+	text, attach []string
+	// supported lists the types for the error on an unknown one.
+	supported string
+	// missingType makes an empty type "Missing required parameter" (chat)
+	// rather than an invalid value (Responses).
+	missingType bool
+}
+
+var (
+	chatParts = contentParts{
+		text: []string{"text"}, attach: []string{"image_url", "input_audio", "file"},
+		supported: "'text', 'image_url', 'input_audio' and 'file'", missingType: true,
+	}
+	responseParts = contentParts{
+		text: []string{"input_text", "output_text"}, attach: []string{"input_image", "input_file", "input_audio"},
+		supported: "'input_text', 'input_image', 'input_file' and 'input_audio'",
+	}
+)
+
+// read reads an array of parts: their texts joined by newlines, and how
+// many attachments there were.
+func (k contentParts) read(raw json.RawMessage, path string) (string, int, *apiError) {
 	var parts []json.RawMessage
 	if err := decodeJSON(raw, path, &parts); err != nil {
 		return "", 0, err
@@ -281,15 +318,15 @@ func messageText(raw json.RawMessage, path string) (string, int, *apiError) {
 		if err := decodeJSON(pr, pp, &part); err != nil {
 			return "", 0, err
 		}
-		switch part.Type {
-		case "text":
+		switch {
+		case slices.Contains(k.text, part.Type):
 			texts = append(texts, part.Text)
-		case "image_url", "input_audio", "file":
+		case slices.Contains(k.attach, part.Type):
 			attachments++
-		case "":
+		case part.Type == "" && k.missingType:
 			return "", 0, badRequest(pp+".type", "Missing required parameter: '%s.type'.", pp)
 		default:
-			return "", 0, badRequest(pp+".type", "Invalid value: '%s'. Supported values are: 'text', 'image_url', 'input_audio' and 'file'.", part.Type)
+			return "", 0, badRequest(pp+".type", "Invalid value: '%s'. Supported values are: %s.", part.Type, k.supported)
 		}
 	}
 	return strings.Join(texts, "\n"), attachments, nil

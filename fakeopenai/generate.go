@@ -209,8 +209,7 @@ func (s *Server) generate(w *answer, r *http.Request, rec *Request, g generation
 	if g.stream {
 		return s.stream(w, r, rec, g, cs, u, created, p, start)
 	}
-	// A JSON answer arrives when its longest choice would have finished.
-	if !p.wait(r.Context(), s.cfg.TTFT, 1) || !p.wait(r.Context(), s.cfg.TokenDelay, longest-1) {
+	if !s.waitAnswer(r, p, longest) {
 		return s.interrupted(r)
 	}
 	var v any
@@ -272,6 +271,13 @@ func (s *Server) stream(w *answer, r *http.Request, rec *Request, g generation, 
 // sendEvents writes events as server-sent events, paced by p and cut when
 // the request drew a cut fault; done ends the stream with OpenAI's
 // "data: [DONE]" sentinel, which only the chat and completions streams use.
+// waitAnswer paces a JSON (not streamed) answer: it arrives when its
+// longest choice, pieces tokens, would have finished streaming. False
+// means the client went away first.
+func (s *Server) waitAnswer(r *http.Request, p *pacer, pieces int) bool {
+	return p.wait(r.Context(), s.cfg.TTFT, 1) && p.wait(r.Context(), s.cfg.TokenDelay, pieces-1)
+}
+
 func (s *Server) sendEvents(w *answer, r *http.Request, rec *Request, p *pacer, start time.Time, events []event, done bool) *apiError {
 	if !p.wait(r.Context(), s.cfg.TTFT, 1) {
 		return s.interrupted(r)

@@ -44,16 +44,8 @@ type anthropicBlock struct {
 
 // anthropicText reads a string or an array of content blocks.
 func anthropicText(raw json.RawMessage, path string) (string, int, *apiError) {
-	trimmed := strings.TrimSpace(string(raw))
-	if trimmed == "" || trimmed == "null" {
-		return "", 0, nil
-	}
-	if trimmed[0] == '"' {
-		var s string
-		if err := decodeJSON(raw, path, &s); err != nil {
-			return "", 0, err
-		}
-		return s, 0, nil
+	if text, ok, err := plainText(raw, path); ok || err != nil {
+		return text, 0, err
 	}
 	var blocks []anthropicBlock
 	if err := decodeJSON(raw, path, &blocks); err != nil {
@@ -183,7 +175,7 @@ func (s *Server) messages(w *answer, r *http.Request, rec *Request) *apiError {
 	if g.stream {
 		return s.sendEvents(w, r, rec, p, start, messageEvents(reply, c), false)
 	}
-	if !p.wait(r.Context(), s.cfg.TTFT, 1) || !p.wait(r.Context(), s.cfg.TokenDelay, len(c.pieces)-1) {
+	if !s.waitAnswer(r, p, len(c.pieces)) {
 		return s.interrupted(r)
 	}
 	s.respond(w, rec, start, reply)

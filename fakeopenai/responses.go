@@ -99,28 +99,7 @@ func inputContent(raw json.RawMessage, path string) (string, int, *apiError) {
 	if trimmed == "" || trimmed[0] != '[' {
 		return messageText(raw, path)
 	}
-	var parts []json.RawMessage
-	if err := decodeJSON(raw, path, &parts); err != nil {
-		return "", 0, err
-	}
-	var texts []string
-	attachments := 0
-	for j, pr := range parts {
-		pp := fmt.Sprintf("%s.[%d]", path, j)
-		var part contentPart
-		if err := decodeJSON(pr, pp, &part); err != nil {
-			return "", 0, err
-		}
-		switch part.Type {
-		case "input_text", "output_text":
-			texts = append(texts, part.Text)
-		case "input_image", "input_file", "input_audio":
-			attachments++
-		default:
-			return "", 0, badRequest(pp+".type", "Invalid value: '%s'. Supported values are: 'input_text', 'input_image', 'input_file' and 'input_audio'.", part.Type)
-		}
-	}
-	return strings.Join(texts, "\n"), attachments, nil
+	return responseParts.read(raw, path)
 }
 
 // responseJSON is a Responses API response object.
@@ -236,7 +215,7 @@ func (s *Server) responses(w *answer, r *http.Request, rec *Request) *apiError {
 	if g.stream {
 		return s.sendEvents(w, r, rec, p, start, responseEvents(resp, c), false)
 	}
-	if !p.wait(r.Context(), s.cfg.TTFT, 1) || !p.wait(r.Context(), s.cfg.TokenDelay, len(c.pieces)-1) {
+	if !s.waitAnswer(r, p, len(c.pieces)) {
 		return s.interrupted(r)
 	}
 	s.respond(w, rec, start, resp)
