@@ -83,18 +83,10 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
 	plot := fs.String("plot", "", "also draw observed vs expected shares to `FILE.png`")
 	countsOut := fs.String("counts", "", "also write the counts, with every request in arrival order, to `DIR` (for splitproof verify)")
-	// The URL may come first, as the synopsis writes it: flags after it
-	// are parsed too (the flag package stops at the first argument).
-	var positional []string
-	for {
-		if err := ParseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	// The URL may come first, as the synopsis writes it.
+	positional, err := ParseInterspersed(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(positional) != 1 {
 		return BadInput(fmt.Errorf("expected one URL, got %d arguments %q", len(positional), positional))

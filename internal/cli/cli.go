@@ -249,3 +249,20 @@ func ParseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// ParseInterspersed parses flags that may come before, between or after
+// the positional arguments (the flag package stops at the first of them),
+// as "check URL --expect …" is written, and returns the positional ones.
+func ParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := ParseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

@@ -66,16 +66,9 @@ func runSuite(ctx context.Context, env *Env, args []string) error {
 	dynamic := fs.Bool("dynamic", false, "also run the weight-change and connection-policy cases (a few seconds)")
 	repeats := fs.Int("repeats", weights.DefaultChangeRepeats, "cycles of weight changes `N` with --dynamic")
 	poll := fs.Duration("poll-interval", 0, "with --dynamic, let refproxy's file poller find each weight change every `D` (default: reload on request, as SIGHUP does)")
-	var positional []string
-	for {
-		if err := ParseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := ParseInterspersed(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(positional) != 1 || positional[0] != "weights" {
 		return BadInput(fmt.Errorf("expected the suite's name, weights (the only suite), got %q", positional))

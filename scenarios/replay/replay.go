@@ -783,15 +783,7 @@ func (ep *Endpoint) rewriteURL() func(*url.URL) {
 		return nil
 	}
 	return func(u *url.URL) {
-		addr := u.Host
-		if u.Port() == "" {
-			port := "80"
-			if u.Scheme == "https" {
-				port = "443"
-			}
-			addr = net.JoinHostPort(u.Hostname(), port)
-		}
-		if _, ok := ep.Dial[addr]; !ok {
+		if _, ok := ep.Dial[dialAddr(u)]; !ok {
 			return
 		}
 		u.Path = ep.PathPrefix + u.Path
@@ -799,4 +791,17 @@ func (ep *Endpoint) rewriteURL() func(*url.URL) {
 			u.RawPath = ep.PathPrefix + u.RawPath
 		}
 	}
+}
+
+// dialAddr is the host:port a request to u connects to, the scheme's
+// default port filled in: the key of Endpoint.Dial.
+func dialAddr(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "80"
+	if u.Scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }

@@ -165,14 +165,7 @@ func (c *setupCheck) request(ep *Endpoint) string {
 	}
 	desc := fmt.Sprintf("%s %s (Host: %s)", ex.Method, ex.URL, ex.Host)
 	if u, err := url.Parse(ex.URL); err == nil {
-		addr := u.Host
-		if u.Port() == "" {
-			port := "80"
-			if u.Scheme == "https" {
-				port = "443"
-			}
-			addr = net.JoinHostPort(u.Hostname(), port)
-		}
+		addr := dialAddr(u)
 		if to, ok := ep.Dial[addr]; ok {
 			desc += ", dialled " + to
 		} else {
