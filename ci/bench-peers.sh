@@ -3,7 +3,10 @@
 # Caddy and refproxy (random and smooth picks), and straight to one backend,
 # under the same load in the same run (ci/benchpeers). Each gateway runs on
 # CPU 0 with one worker, thread or P; the load generator and the helloworld
-# backends run on CPU 1. Prints a table with ratios to nginx and writes
+# backends run on CPU 1. Prints a table with ratios to nginx, then a line
+# with splitproof's own replayer against nginx (--concurrency as many
+# workers as the load generator's connections, keep-alive) and its ratio to
+# the load generator (--replayer=false leaves it out), and writes
 # out/bench-peers.json. Loopback only; every gateway is stopped by its PID.
 # Not part of make test or CI: the figures depend on the machine.
 #

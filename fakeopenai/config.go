@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -52,6 +53,15 @@ type Config struct {
 	// Faults are the probabilities with which a request gets each fault;
 	// they must sum to at most 1. The X-Fake-Fault header forces one.
 	Faults FaultRates
+	// ModelFaults replace Faults for requests that name a model: the key is
+	// matched against the model as the request names it (after a gateway
+	// has overridden it), then against the snapshot it resolves to; a key
+	// must name a model of the catalogue, and an empty entry exempts its
+	// model from Faults. One arm of a split between models can so fail at
+	// a known rate while the others never do. Each request's draw is seeded
+	// by Seed and its own id, so requests fail independently, each with the
+	// stated rate.
+	ModelFaults map[string]FaultRates
 	// RetryAfter is the Retry-After a 429 carries (whole seconds, at least 1);
 	// 0 means DefaultRetryAfter.
 	RetryAfter time.Duration
@@ -110,6 +120,14 @@ func (c *Config) validate() error {
 	}
 	if err := c.Faults.Validate(); err != nil {
 		return fmt.Errorf("faults: %w", err)
+	}
+	for _, model := range slices.Sorted(maps.Keys(c.ModelFaults)) {
+		if strings.TrimSpace(model) == "" {
+			return errors.New("model faults: a model name must not be empty")
+		}
+		if err := c.ModelFaults[model].Validate(); err != nil {
+			return fmt.Errorf("model faults of %s: %w", model, err)
+		}
 	}
 	for i, k := range c.Keys {
 		if k == "" || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
@@ -188,6 +206,21 @@ func ParseFaultRates(s string) (FaultRates, error) {
 		rates[f] = p
 	}
 	return rates, rates.Validate()
+}
+
+// ParseModelFaults parses one model's fault rates, "gpt-4o=429-bare=0.25"
+// or "gpt-4o=429=0.1,503=0.05": the model, then ParseFaultRates's format.
+func ParseModelFaults(s string) (string, FaultRates, error) {
+	model, rates, ok := strings.Cut(strings.TrimSpace(s), "=")
+	model = strings.TrimSpace(model)
+	if !ok || model == "" || strings.TrimSpace(rates) == "" {
+		return "", nil, fmt.Errorf("model faults %q: want MODEL=FAULT=PROBABILITY[,FAULT=PROBABILITY...], e.g. gpt-4o=429-bare=0.25", s)
+	}
+	r, err := ParseFaultRates(rates)
+	if err != nil {
+		return "", nil, fmt.Errorf("model faults of %s: %w", model, err)
+	}
+	return model, r, nil
 }
 
 // Validate checks each rate is a probability and that they sum to at most 1.

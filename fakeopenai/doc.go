@@ -28,8 +28,9 @@
 //   - Latency (time to first token, per-token delay, seeded jitter) and faults
 //     (429 with Retry-After, 429-bare without it or x-ratelimit-reset-*, 500,
 //     503, a hang until the client gives up, a stream cut before its end) are
-//     configured by rate or forced per request with the X-Fake-Fault header,
-//     on every endpoint.
+//     configured by rate, for every request or per model (Config.ModelFaults:
+//     one arm of a split between models fails, the others do not), or forced
+//     per request with the X-Fake-Fault header, on every endpoint.
 //   - Every request is recorded (Server.Requests, Config.OnRequest) with the
 //     model it named, the snapshot it resolved to and whether its API key was
 //     valid, and counted in Prometheus metrics served at /metrics.

@@ -111,6 +111,12 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if cfg.Catalog == nil {
 		cfg.Catalog = DefaultCatalog()
 	}
+	for _, model := range slices.Sorted(maps.Keys(cfg.ModelFaults)) {
+		// A misspelt model would otherwise never fail, silently.
+		if _, ok := cfg.Catalog.Resolve(model); !ok {
+			return nil, fmt.Errorf("fakeopenai config: model faults of %s: no such model in the catalogue", model)
+		}
+	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -127,6 +133,13 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Faults = maps.Clone(cfg.Faults)
+	if cfg.ModelFaults != nil {
+		mf := make(map[string]FaultRates, len(cfg.ModelFaults))
+		for model, r := range cfg.ModelFaults {
+			mf[model] = maps.Clone(r)
+		}
+		cfg.ModelFaults = mf
+	}
 	cfg.Keys = slices.Clone(cfg.Keys)
 	s := &Server{
 		cfg:     cfg,
@@ -487,7 +500,9 @@ func (s *Server) resolve(rec *Request, model string, want ModelType, endpointPat
 }
 
 // chooseFault decides the fault for a request: the X-Fake-Fault header wins,
-// otherwise a seeded draw against the configured rates.
+// otherwise a seeded draw against the rates for the request's model. The
+// draw depends only on the seed and the request's id, never on the model,
+// so one model's rates change the outcome of no other model's request.
 func (s *Server) chooseFault(r *http.Request, rec *Request) *apiError {
 	if h := r.Header.Get(FaultHeader); h != "" {
 		f, err := ParseFault(h)
@@ -497,11 +512,22 @@ func (s *Server) chooseFault(r *http.Request, rec *Request) *apiError {
 		rec.Fault = f
 		return nil
 	}
-	if len(s.cfg.Faults) > 0 {
+	if rates := s.faultRates(rec); len(rates) > 0 {
 		g := newHasher(s.cfg.Seed).str("fault").str(rec.ID).rng()
-		rec.Fault = s.cfg.Faults.draw(g.float())
+		rec.Fault = rates.draw(g.float())
 	}
 	return nil
+}
+
+// faultRates are the rates a request is drawn against: its model's, when
+// ModelFaults names the model as requested or as resolved, else Faults.
+func (s *Server) faultRates(rec *Request) FaultRates {
+	for _, name := range []string{rec.Model, rec.ResolvedModel} {
+		if r, ok := s.cfg.ModelFaults[name]; ok && name != "" {
+			return r
+		}
+	}
+	return s.cfg.Faults
 }
 
 // applyFault answers the faults that replace a whole response; ok is false

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
+	"math/big"
 	"os"
 	"path"
 	"path/filepath"
@@ -50,6 +52,10 @@ type Scenario struct {
 	// and every earlier step, replacing objects of the same kind and name.
 	// Each step's split is verified, and no request may fail meanwhile.
 	Steps []Step `json:"steps,omitempty" yaml:"steps,omitempty"`
+	// Faults make arms of the split fail at a set rate (the embedded
+	// target's fake provider injects them); the expected split then gives
+	// part of each such arm's weight to its error (ExpectedWithFaults).
+	Faults []Fault `json:"faults,omitempty" yaml:"faults,omitempty"`
 
 	root fs.FS  // the folder holding scenario folders
 	dir  string // this scenario's folder in root
@@ -237,6 +243,7 @@ func (s *Scenario) validate(doc *strictdecode.Doc) error {
 			}
 		}
 	}
+	s.validateFaults(field, named)
 	if errs.Len() == 0 {
 		// Every expected split must be derivable now, not at replay time.
 		// Its problems are with the categories or the route they name.
@@ -250,6 +257,13 @@ func (s *Scenario) validate(doc *strictdecode.Doc) error {
 					named(where, "%v", e)
 				}
 			}
+		}
+	}
+	if errs.Len() == 0 && len(s.Faults) > 0 {
+		// A rate that cannot be expressed in int32 weights is refused at
+		// load time, not when a replay starts.
+		if _, err := s.ExpectedWithFaults(false); err != nil {
+			named(at("faults"), "%v", err)
 		}
 	}
 	return errs.Err()
@@ -399,4 +413,303 @@ func (s *Scenario) ExpectedFrom(r *gatewayv1.HTTPRoute) ([]Category, error) {
 		out = append(out, Category{Name: cat, Backend: string(ref.Name), Weight: picker.Weight(ref.Weight)})
 	}
 	return out, nil
+}
+
+// Fault is one arm of the split failing at a set rate (scenario.yaml
+// faults[]). The embedded target has its fake provider inject it into the
+// requests for the arm's model; any gateway is expected to pass the errors
+// through (Gateway API defines no failover), so the arm's share splits
+// into its answers and its errors — or, where a gateway is expected to
+// fail over, the failed share moves to the other arms (ExpectedWithFaults).
+type Fault struct {
+	// BackendRef names a backendRef of the route's rule, as Categories does.
+	BackendRef string `json:"backendRef" yaml:"backendRef"`
+	// Fault is what the arm answers, by the fake provider's name: "429"
+	// (with Retry-After), "429-bare" (without it or x-ratelimit-reset-*),
+	// "500" or "503". Its category is the HTTP status (FaultCategory).
+	Fault string `json:"fault" yaml:"fault"`
+	// Rate is each request's probability of failing, in (0, 1], a decimal
+	// of at most four places (RateScale), so that the expected split stays
+	// exact in whole weights.
+	Rate float64 `json:"rate" yaml:"rate"`
+}
+
+// RateScale is the resolution of a fault rate: at most four decimal places.
+const RateScale = 10_000
+
+// faultStatus maps the faults a scenario may inject to the category their
+// answers are classified as (any answer with status >= 400 is its status).
+// A hang or a cut connection has no status to count, so neither is offered.
+var faultStatus = map[string]string{"429": "429", "429-bare": "429", "500": "500", "503": "503"}
+
+// FaultNames lists the faults a scenario may inject, sorted.
+func FaultNames() []string {
+	names := make([]string, 0, len(faultStatus))
+	for n := range faultStatus {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// FaultCategory is the category a fault's answers are classified as ("429"
+// for both 429 and 429-bare), "" for a fault scenarios do not offer.
+func FaultCategory(fault string) string { return faultStatus[fault] }
+
+// parts is the rate in units of 1/RateScale; ok is false when the rate is
+// outside (0, 1] or has more than four decimal places. A float64 read from
+// "0.25" equals 2500/10000 computed in float64 exactly, since both are the
+// double nearest to the same decimal.
+func (f Fault) parts() (int64, bool) {
+	k := math.Round(f.Rate * RateScale)
+	return int64(k), k >= 1 && k <= RateScale && k/RateScale == f.Rate
+}
+
+func (s *Scenario) validateFaults(field, named func(path []any, format string, args ...any)) {
+	if len(s.Faults) > 0 && len(s.Steps) > 0 {
+		field(at("faults"), "a scenario with steps cannot inject faults (each step's split would need its own)")
+	}
+	seen := map[string]int{}
+	for i, f := range s.Faults {
+		switch _, ok := s.Categories[f.BackendRef]; {
+		case f.BackendRef == "":
+			field(at("faults", i, "backendRef"), "required")
+		case !ok:
+			named(at("faults", i, "backendRef"), "faults[%d].backendRef %q: not a backendRef of the route (those in categories: %s)", i, f.BackendRef, strings.Join(sortedKeys(s.Categories), ", "))
+		}
+		if j, dup := seen[f.BackendRef]; dup && f.BackendRef != "" {
+			named(at("faults", i, "backendRef"), "faults[%d].backendRef %q: already given a fault in faults[%d]", i, f.BackendRef, j)
+		}
+		seen[f.BackendRef] = i
+		if FaultCategory(f.Fault) == "" {
+			named(at("faults", i, "fault"), "faults[%d].fault %q: expected one of %s", i, f.Fault, strings.Join(FaultNames(), ", "))
+		}
+		if _, ok := f.parts(); !ok {
+			named(at("faults", i, "rate"), "faults[%d].rate %v: expected a probability in (0, 1] with at most 4 decimal places, such as 0.25", i, f.Rate)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ExpectedWithFaults is Expected with the scenario's faults applied
+// (ApplyFaults).
+func (s *Scenario) ExpectedWithFaults(failover bool) ([]Category, error) {
+	cats, err := s.Expected()
+	if err != nil {
+		return nil, err
+	}
+	return s.ApplyFaults(cats, failover)
+}
+
+// ApplyFaults adjusts an expected split for the scenario's faults
+// (ApplyFaults, the function).
+func (s *Scenario) ApplyFaults(expected []Category, failover bool) ([]Category, error) {
+	return ApplyFaults(expected, s.Faults, failover)
+}
+
+// ApplyFaults adjusts an expected split for arms that fail at a rate r.
+// Without failover, a faulty arm of weight w becomes its own category at
+// w × (1 − r), followed by its error category at w × r: the gateway passes
+// the errors through. With failover, the failed share w × r goes to the
+// other arms in proportion to their weights, and the error category is
+// kept at weight 0, so that one error reaching the client fails the split
+// by name. Weights stay exact: everything is scaled by RateScale (and,
+// with failover, by the other arms' total), then divided by the weights'
+// greatest common divisor; a split that still needs more than int32 is an
+// error. Failover is modelled for one faulty arm only. Categories of arms
+// without a fault keep their order; with no faults, expected is returned
+// as it is.
+func ApplyFaults(expected []Category, faults []Fault, failover bool) ([]Category, error) {
+	if len(faults) == 0 {
+		return expected, nil
+	}
+	byRef := map[string]Fault{}
+	inSplit := map[string]bool{}
+	var refs []string
+	for _, c := range expected {
+		if !inSplit[c.Backend] {
+			refs = append(refs, c.Backend)
+		}
+		inSplit[c.Backend] = true
+	}
+	for i, f := range faults {
+		if !inSplit[f.BackendRef] {
+			return nil, fmt.Errorf("faults[%d]: backendRef %q is not in the split (its backendRefs: %s)", i, f.BackendRef, strings.Join(refs, ", "))
+		}
+		if FaultCategory(f.Fault) == "" {
+			return nil, fmt.Errorf("faults[%d]: fault %q: expected one of %s", i, f.Fault, strings.Join(FaultNames(), ", "))
+		}
+		if _, ok := f.parts(); !ok {
+			return nil, fmt.Errorf("faults[%d]: rate %v: expected a probability in (0, 1] with at most 4 decimal places", i, f.Rate)
+		}
+		byRef[f.BackendRef] = f
+	}
+	if failover && len(faults) > 1 {
+		return nil, fmt.Errorf("failover is modelled for one faulty backendRef, and %d have faults", len(faults))
+	}
+	type scaled struct {
+		c Category
+		w *big.Int
+	}
+	var out []scaled
+	mul := func(xs ...int64) *big.Int {
+		r := big.NewInt(1)
+		for _, x := range xs {
+			r.Mul(r, big.NewInt(x))
+		}
+		return r
+	}
+	if !failover {
+		for _, c := range expected {
+			f, faulty := byRef[c.Backend]
+			if !faulty {
+				out = append(out, scaled{c, mul(int64(c.Weight), RateScale)})
+				continue
+			}
+			k, _ := f.parts()
+			out = append(out,
+				scaled{c, mul(int64(c.Weight), RateScale-k)},
+				scaled{Category{Name: FaultCategory(f.Fault), Backend: c.Backend}, mul(int64(c.Weight), k)})
+		}
+	} else {
+		f := faults[0]
+		k, _ := f.parts()
+		var faultyW, othersW int64
+		for _, c := range expected {
+			if c.Backend == f.BackendRef {
+				faultyW += int64(c.Weight)
+			} else {
+				othersW += int64(c.Weight)
+			}
+		}
+		if othersW == 0 && faultyW > 0 {
+			return nil, fmt.Errorf("failover: no other backendRef of positive weight can take the failed share of %s", f.BackendRef)
+		}
+		for _, c := range expected {
+			if c.Backend != f.BackendRef {
+				// w × (1 + faultyW × r / othersW), times RateScale × othersW.
+				w := mul(int64(c.Weight))
+				w.Mul(w, new(big.Int).Add(mul(RateScale, othersW), mul(faultyW, k)))
+				out = append(out, scaled{c, w})
+				continue
+			}
+			out = append(out,
+				scaled{c, mul(int64(c.Weight), RateScale-k, othersW)},
+				scaled{Category{Name: FaultCategory(f.Fault), Backend: c.Backend}, new(big.Int)})
+		}
+	}
+	g := new(big.Int)
+	for _, o := range out {
+		g.GCD(nil, nil, g, o.w)
+	}
+	res := make([]Category, len(out))
+	for i, o := range out {
+		if g.Sign() > 0 {
+			o.w.Quo(o.w, g)
+		}
+		if !o.w.IsInt64() || o.w.Int64() > math.MaxInt32 {
+			return nil, fmt.Errorf("faults: the split needs a weight of %s for %s (%s) even in lowest terms, beyond int32: give rates with fewer decimal places or smaller weights", o.w, o.c.Name, o.c.Backend)
+		}
+		o.c.Weight = int32(o.w.Int64())
+		res[i] = o.c
+	}
+	return res, nil
+}
+
+// FaultShare is one faulty arm's error share in a replay: what the split
+// expected of it and what was observed. Observed counts every answer of
+// the fault's status, whichever arm sent it.
+type FaultShare struct {
+	BackendRef string  `json:"backendRef"`
+	Fault      string  `json:"fault"`
+	Rate       float64 `json:"rate"`
+	// Category is the errors' category ("429").
+	Category string `json:"category"`
+	// Failover: the failed share was expected to reach Others instead.
+	Failover bool     `json:"failover,omitempty"`
+	Others   []string `json:"others,omitempty"`
+	// Failed is the share of all requests the arm fails (rate × the arm's
+	// share of the split before faults); Expected the share of errors the
+	// client should see: Failed, or 0 with failover.
+	Failed   float64 `json:"failed_share"`
+	Expected float64 `json:"expected_share"`
+	Observed float64 `json:"observed_share"`
+	Count    int64   `json:"count"`
+	N        int64   `json:"n"`
+	// ArmObserved is Count over ArmN, the arm's answers and errors: the
+	// rate the arm failed at, to compare with Rate.
+	ArmObserved float64 `json:"arm_observed_rate"`
+	ArmN        int64   `json:"arm_n"`
+}
+
+// FaultShares describes each fault of the scenario against base, the
+// expected split before faults (ApplyFaults's input), and a replay's
+// counts by category.
+func (s *Scenario) FaultShares(base []Category, counts map[string]int64, failover bool) []FaultShare {
+	if len(s.Faults) == 0 {
+		return nil
+	}
+	var total int64
+	weightOf := map[string]int64{}
+	var refs []string
+	for _, c := range base {
+		if _, ok := weightOf[c.Backend]; !ok {
+			refs = append(refs, c.Backend)
+		}
+		weightOf[c.Backend] += int64(c.Weight)
+		total += int64(c.Weight)
+	}
+	var n int64
+	for _, k := range counts {
+		n += k
+	}
+	out := make([]FaultShare, 0, len(s.Faults))
+	for _, f := range s.Faults {
+		fs := FaultShare{BackendRef: f.BackendRef, Fault: f.Fault, Rate: f.Rate, Category: FaultCategory(f.Fault), Failover: failover, N: n}
+		if total > 0 {
+			fs.Failed = f.Rate * float64(weightOf[f.BackendRef]) / float64(total)
+		}
+		if !failover {
+			fs.Expected = fs.Failed
+		}
+		for _, r := range refs {
+			if r != f.BackendRef && weightOf[r] > 0 && failover {
+				fs.Others = append(fs.Others, r)
+			}
+		}
+		fs.Count = counts[fs.Category]
+		if n > 0 {
+			fs.Observed = float64(fs.Count) / float64(n)
+		}
+		fs.ArmN = fs.Count
+		for _, c := range base {
+			if c.Backend == f.BackendRef {
+				fs.ArmN += counts[c.Name]
+			}
+		}
+		if fs.ArmN > 0 {
+			fs.ArmObserved = float64(fs.Count) / float64(fs.ArmN)
+		}
+		out = append(out, fs)
+	}
+	return out
+}
+
+// String is the report's line for the fault.
+func (f FaultShare) String() string {
+	observed := fmt.Sprintf("observed %.2f%% (%d of %d)", 100*f.Observed, f.Count, f.N)
+	if f.Failover {
+		return fmt.Sprintf("fault: %s answers %s at rate %g; failover expected: its failed %.2f%% of requests should be answered by %s, so no %s should reach the client: %s",
+			f.BackendRef, f.Fault, f.Rate, 100*f.Failed, strings.Join(f.Others, ", "), f.Category, observed)
+	}
+	return fmt.Sprintf("fault: %s answers %s at rate %g, no failover expected: %s expected on %.2f%% of requests, %s; on %.2f%% of the arm's (%d of %d)",
+		f.BackendRef, f.Fault, f.Rate, f.Category, 100*f.Expected, observed, 100*f.ArmObserved, f.Count, f.ArmN)
 }

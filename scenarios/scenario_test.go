@@ -16,6 +16,8 @@ func TestBuiltinExpected(t *testing.T) {
 	want := map[string]string{
 		"example1-ab-testing": "v1=10 v2=10 v3=80",
 		"example2-llm":        "gpt-4o-mini-2024-07-18=80 gpt-4o-2024-08-06=20",
+		// Expected is the route's split; the faults apply on top of it.
+		"example2-llm-faults": "gpt-4o-mini-2024-07-18=80 gpt-4o-2024-08-06=20",
 	}
 	got := map[string]string{}
 	for _, s := range all {

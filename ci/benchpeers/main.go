@@ -9,8 +9,9 @@
 // (which other load on the machine does not skew: a gateway that loses its
 // core for a while serves fewer requests but also uses less CPU), how busy
 // the gateway's core and the load side were, p50 and p99 latency, each
-// figure also as a ratio to nginx's, and the split the answers showed, and
-// writes the same as JSON.
+// figure also as a ratio to nginx's, and the split the answers showed,
+// then a line for splitproof's own replayer against nginx beside the load
+// generator (replayer.go), and writes the same as JSON.
 //
 // Everything listens and connects on 127.0.0.1; every gateway is a child
 // process stopped by its PID. The gateways' configurations come from
@@ -60,6 +61,8 @@ type Options struct {
 	Splitproof       string
 	JSON             string
 	Targets          []string
+	// Replayer adds the replayer's line (replayer.go) when nginx is a target.
+	Replayer bool
 }
 
 // ParseOptions reads the flags.
@@ -76,6 +79,7 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.CPU, "gateway-cpu", 0, "core the gateways are pinned to (run this program on another one)")
 	fs.StringVar(&o.Splitproof, "splitproof", "bin/splitproof", "splitproof binary that runs refproxy")
 	fs.StringVar(&o.JSON, "json", "out/bench-peers.json", `JSON report path ("" for none)`)
+	fs.BoolVar(&o.Replayer, "replayer", true, "also measure splitproof's replayer against nginx (--connections workers, keep-alive) beside the load generator, and print the ratio")
 	fs.StringVar(&targets, "targets", strings.Join(targetNames(), ","), "targets to measure, in order")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -171,6 +175,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			Measurement: Median(rounds[i]), Rounds: rounds[i]})
 	}
 	rep.relate()
+	if i := slices.IndexFunc(targets, func(t Target) bool { return t.Name == "nginx" }); o.Replayer && i >= 0 {
+		r, err := measureReplayer(ctx, targets[i], env, b, o, stderr)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			failures = append(failures, err)
+		}
+		rep.Replayer = r
+	}
 	if err := WriteTable(stdout, rep); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}

@@ -18,6 +18,9 @@ type Report struct {
 	GatewayCPU  int      `json:"gateway_cpu"`
 	Weights     []int    `json:"weights"`
 	Results     []Result `json:"results"`
+	// Replayer is splitproof's replayer beside the load generator on
+	// nginx (replayer.go); nil when not measured.
+	Replayer *ReplayerResult `json:"replayer,omitempty"`
 }
 
 // Result is one target's row.
@@ -104,9 +107,14 @@ func WriteTable(w io.Writer, r Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d keep-alive connections; median of %d rounds of %s warm-up and %s measured per target (×nginx: median of the per-round ratios); answers, errors and split summed over the rounds; gateways on CPU %d; weights %s\n",
-		r.Connections, r.Rounds, r.Warmup, r.Duration, r.GatewayCPU, joinInts(r.Weights, "/"))
-	return err
+	if _, err := fmt.Fprintf(w, "%d keep-alive connections; median of %d rounds of %s warm-up and %s measured per target (×nginx: median of the per-round ratios); answers, errors and split summed over the rounds; gateways on CPU %d; weights %s\n",
+		r.Connections, r.Rounds, r.Warmup, r.Duration, r.GatewayCPU, joinInts(r.Weights, "/")); err != nil {
+		return err
+	}
+	if r.Replayer != nil {
+		return writeReplayer(w, r.Replayer)
+	}
+	return nil
 }
 
 func ratio(v *float64) string {

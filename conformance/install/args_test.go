@@ -1,4 +1,4 @@
-package install
+package install_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/splitproof/splitproof/conformance/install"
 	"github.com/splitproof/splitproof/internal/cli"
 )
 
@@ -17,9 +18,9 @@ import (
 // value accepted (an unknown flag or a bad value is bad input, exit 2),
 // and nothing is served.
 func TestProxyArgsParse(t *testing.T) {
-	for _, p := range []Profile{Doc, Conformance} {
+	for _, p := range []install.Profile{install.Doc, install.Conformance} {
 		t.Run(p.String(), func(t *testing.T) {
-			dep := MustFind(t, MustObjects(t, p), "Deployment", Namespace, ProxyDeployment)
+			dep := install.MustFind(t, install.MustObjects(t, p), "Deployment", install.Namespace, install.ProxyDeployment)
 			cs, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
 			args, _, _ := unstructured.NestedStringSlice(cs[0].(map[string]any), "args")
 			if len(args) == 0 {

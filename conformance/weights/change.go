@@ -97,7 +97,8 @@ type Change struct {
 	// Applied, Serving (0 when the change has no backend only the new
 	// weights allow) and Window are the delays from the write; WindowAfter
 	// is the correct window's delay after the table was applied, and
-	// RequestsAfter the requests it took.
+	// RequestsAfter the requests it took (for a gateway that does not say
+	// when it applied a table, the requests sent after the write).
 	Applied, Serving, Window, WindowAfter time.Duration
 	RequestsAfter                         int
 	// Stale counts answers the new weights exclude, to requests sent after
@@ -108,21 +109,27 @@ type Change struct {
 	Err  string
 }
 
+// weightSetter is how a measurement changes a two-backend v1/v2 route's
+// weights and reaches it: refproxy's route file (fileGateway) or an
+// HTTPRoute patched in a cluster (clusterRoute). The window logic is the
+// same for both; only these differ.
+type weightSetter interface {
+	// request builds one request to the route.
+	request(ctx context.Context) (*http.Request, error)
+	// set changes the weights and returns the moment the change was made
+	// (the rename of the file, the API server's answer to the patch).
+	set(ctx context.Context, weights []int32) (time.Time, error)
+	// appliedAfter is the first time at or after t the gateway applied a
+	// table; ok is false while none has been, and always when the gateway
+	// does not say (seesApplied false).
+	appliedAfter(t time.Time) (time.Time, bool)
+	seesApplied() bool
+}
+
 // MeasureChanges runs the weight-change cycle opts.Repeats times against
 // refproxy in file mode in a temporary directory.
 func MeasureChanges(ctx context.Context, opts ChangeOptions) ([]Change, error) {
-	if opts.Repeats <= 0 {
-		opts.Repeats = DefaultChangeRepeats
-	}
-	if opts.Window <= 0 {
-		opts.Window = DefaultWindow
-	}
-	if opts.Alpha <= 0 {
-		opts.Alpha = DefaultWindowAlpha
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 5 * time.Second
-	}
+	opts = opts.withDefaults(5 * time.Second)
 	dir, err := os.MkdirTemp("", "splitproof-weight-change-")
 	if err != nil {
 		return nil, fmt.Errorf("weight change: temp dir: %w", err)
@@ -133,18 +140,44 @@ func MeasureChanges(ctx context.Context, opts ChangeOptions) ([]Change, error) {
 		return nil, fmt.Errorf("weight change: %w", err)
 	}
 	defer g.close()
+	return runChanges(ctx, g, changeCycle, opts)
+}
+
+func (o ChangeOptions) withDefaults(timeout time.Duration) ChangeOptions {
+	if o.Repeats <= 0 {
+		o.Repeats = DefaultChangeRepeats
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Alpha <= 0 {
+		o.Alpha = DefaultWindowAlpha
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = timeout
+	}
+	return o
+}
+
+// runChanges measures every change of cycle, opts.Repeats times, over one
+// keep-alive connection (one sender, one request at a time). g already
+// serves cycle[0].
+func runChanges(ctx context.Context, g weightSetter, cycle []split, opts ChangeOptions) ([]Change, error) {
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, DisableCompression: true}, Timeout: 5 * time.Second}
+	if c, ok := g.(interface{ client() *http.Client }); ok {
+		client = c.client()
+	}
 	defer client.CloseIdleConnections()
 	w := newWindow(opts.Window, opts.Alpha)
 	var out []Change
 	for range opts.Repeats {
-		for i := 1; i < len(changeCycle); i++ {
+		for i := 1; i < len(cycle); i++ {
 			if err := ctx.Err(); err != nil {
 				return out, err
 			}
-			c, err := measureChange(ctx, g, client, w, changeCycle[i-1], changeCycle[i], opts.Timeout)
+			c, err := measureChange(ctx, g, client, w, cycle[i-1], cycle[i], opts.Timeout)
 			if err != nil {
-				return out, fmt.Errorf("weight change %s → %s: %w", changeCycle[i-1], changeCycle[i], err)
+				return out, fmt.Errorf("weight change %s → %s: %w", cycle[i-1], cycle[i], err)
 			}
 			out = append(out, c)
 		}
@@ -155,13 +188,13 @@ func MeasureChanges(ctx context.Context, opts ChangeOptions) ([]Change, error) {
 // measureChange settles a full window at from, writes to and sends until
 // the window is right for to (and, for a flip, an answer from the newly
 // allowed backend came), or until timeout.
-func measureChange(ctx context.Context, g *fileGateway, client *http.Client, w *window, from, to split, timeout time.Duration) (c Change, err error) {
+func measureChange(ctx context.Context, g weightSetter, client *http.Client, w *window, from, to split, timeout time.Duration) (c Change, err error) {
 	c = Change{From: from.String(), To: to.String()}
 	began := time.Now()
 	defer func() { c.Took = time.Since(began) }()
 	w.reset()
 	for !w.full() {
-		cat, err := ask(ctx, client, g.url())
+		cat, err := ask(ctx, client, g)
 		if err != nil {
 			return c, err
 		}
@@ -176,7 +209,7 @@ func measureChange(ctx context.Context, g *fileGateway, client *http.Client, w *
 			newOnly = b
 		}
 	}
-	wrote, err := g.set(to[:])
+	wrote, err := g.set(ctx, to[:])
 	if err != nil {
 		return c, err
 	}
@@ -187,14 +220,16 @@ func measureChange(ctx context.Context, g *fileGateway, client *http.Client, w *
 			c.Err = fmt.Sprintf("no correct window within %s of the write", timeout)
 			break
 		}
-		cat, err := ask(ctx, client, g.url())
+		cat, err := ask(ctx, client, g)
 		if err != nil {
 			return c, err
 		}
 		at := time.Now()
 		w.add(cat)
 		applied, ok := g.appliedAfter(wrote)
-		if ok && !sent.Before(applied) {
+		if !g.seesApplied() {
+			c.RequestsAfter++
+		} else if ok && !sent.Before(applied) {
 			c.RequestsAfter++
 			if cat >= 0 && cat < 2 && to[cat] == 0 {
 				c.Stale++
@@ -215,26 +250,26 @@ func measureChange(ctx context.Context, g *fileGateway, client *http.Client, w *
 	}
 	if applied, ok := g.appliedAfter(wrote); ok {
 		c.Applied = applied.Sub(wrote)
-	} else if c.Err == "" {
+	} else if c.Err == "" && g.seesApplied() {
 		c.Err = "no table was applied after the write"
 	}
 	return c, nil
 }
 
-// ask sends one GET and returns the answer's backend (-1: none).
-func ask(ctx context.Context, client *http.Client, url string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// ask sends one request to g and returns the answer's backend (-1: none).
+func ask(ctx context.Context, client *http.Client, g weightSetter) (int, error) {
+	req, err := g.request(ctx)
 	if err != nil {
 		return -1, err
 	}
 	res, err := client.Do(req)
 	if err != nil {
-		return -1, fmt.Errorf("GET %s: %w", url, err)
+		return -1, fmt.Errorf("GET %s (Host %s): %w", req.URL, req.Host, err)
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
-		return -1, fmt.Errorf("GET %s: read the answer: %w", url, err)
+		return -1, fmt.Errorf("GET %s (Host %s): read the answer: %w", req.URL, req.Host, err)
 	}
 	return category(string(body)), nil
 }
@@ -307,9 +342,19 @@ func quantile[T cmp.Ordered](ds []T, q float64) T {
 // change ("weight-change 100/0→90/10"), in the cycle's order; mode names
 // how the changes were picked up. A row is as expected when every change
 // reached a correct window within the timeout and no stale answer came;
-// its Requests are those sent after the new tables were applied and its
+// its Requests are those sent after the new tables were applied (for a
+// gateway that does not say when, after the change was made) and its
 // Wall the changes' own time, settling windows included.
 func ChangeResults(cs []Change, mode string) []Result {
+	return changeResults(cs, mode, "file mode, v1/v2", "write")
+}
+
+// changeResults is ChangeResults for changes made on scenario. A gateway
+// that does not say when it applied a table (a cluster's) gets no
+// "table applied" figures and no stale count: every Applied is 0 then.
+// from names what starts each delay ("write", "patch").
+func changeResults(cs []Change, mode, scenario, from string) []Result {
+	seen := slices.ContainsFunc(cs, func(c Change) bool { return c.Applied > 0 })
 	var order []string
 	by := map[string][]Change{}
 	for _, c := range cs {
@@ -322,7 +367,7 @@ func ChangeResults(cs []Change, mode string) []Result {
 	var out []Result
 	for _, k := range order {
 		group := by[k]
-		r := Result{Case: "weight-change " + k, Scenario: "file mode, v1/v2", Mode: mode, Expect: ExpectPass, Observed: string(sim.OutcomePass)}
+		r := Result{Case: "weight-change " + k, Scenario: scenario, Mode: mode, Expect: ExpectPass, Observed: string(sim.OutcomePass)}
 		var applied, serving, win, after []time.Duration
 		var reqs []int
 		stale := 0
@@ -351,6 +396,14 @@ func ChangeResults(cs []Change, mode string) []Result {
 		r.AsExpected = len(r.Failures) == 0
 		ms := func(ds []time.Duration) string {
 			return fmt.Sprintf("p50 %s, p99 %s", fmtDur(quantile(ds, 0.5)), fmtDur(quantile(ds, 0.99)))
+		}
+		if !seen {
+			r.Notes = append(r.Notes, fmt.Sprintf("%s; %s → correct window: %s, p50 %s after the change", sim.CountNoun(len(group), "change"), from, ms(win), sim.CountNoun(quantile(reqs, 0.5), "request")))
+			if len(serving) > 0 {
+				r.Notes = append(r.Notes, fmt.Sprintf("%s → first answer from the backend only the new weights allow: %s", from, ms(serving)))
+			}
+			out = append(out, r)
+			continue
 		}
 		r.Notes = append(r.Notes, fmt.Sprintf("%s; write → table applied: %s", sim.CountNoun(len(group), "change"), ms(applied)))
 		if len(serving) > 0 {
@@ -381,3 +434,7 @@ func changeMode(poll time.Duration) string {
 	}
 	return "file, reload on request"
 }
+
+// Quantile is the nearest-rank q-quantile of ds (0 when empty), as the
+// results' p50/p99 are computed.
+func Quantile(ds []time.Duration, q float64) time.Duration { return quantile(ds, q) }

@@ -7,7 +7,10 @@
 //
 // Run replays every case in every pick mode a Target offers and returns
 // one Result each; the Embedded target runs refproxy in-process per case
-// (scenarios/embedded), in random and in smooth mode. Splits are decided
+// (scenarios/embedded), in random and in smooth mode; Gateway is a URL
+// someone runs; Cluster applies each case to a Kubernetes cluster with its
+// Gateway of a given GatewayClass (clusterplan.go names the objects,
+// cluster.go applies, waits, reaches and deletes them). Splits are decided
 // by scenarios/replay: the sequential test for independent draws, and, for
 // a mode whose order is deterministic (smooth WRR), a fixed run long
 // enough for sim/sched to recognise the period, so that the verdict is
@@ -23,8 +26,11 @@
 // and RunConnCases, a 10/10/80 split over one keep-alive connection, a new
 // connection per request and h2c streams, on refproxy and on a double that
 // picks per connection (perconn.go). BenchmarkWeightChange reports the
-// flip's p99 against ServingGoal.
+// flip's p99 against ServingGoal. MeasureClusterChanges measures the same
+// delay in a cluster, from a patch of an HTTPRoute's weights; both share
+// change.go's window logic through a weightSetter.
 //
-// WriteTable and WriteJSON render the results. The package never prints
+// WriteTable, WriteJSON, WriteJUnit and WriteConformanceReport (upstream's
+// ConformanceReport, confreport.go) render the results. The package never prints
 // on its own and imports no CLI package.
 package weights

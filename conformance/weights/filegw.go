@@ -137,11 +137,19 @@ func startFileGateway(dir string, weights []int32, seed uint64, poll time.Durati
 // url is the gateway's /hello.
 func (g *fileGateway) url() string { return "http://" + g.addr + "/hello" }
 
+// request is a GET of the gateway's /hello.
+func (g *fileGateway) request(ctx context.Context) (*http.Request, error) {
+	return http.NewRequestWithContext(ctx, http.MethodGet, g.url(), nil)
+}
+
+// seesApplied: every table refproxy applies is timestamped.
+func (g *fileGateway) seesApplied() bool { return true }
+
 // set replaces the route file with weights, atomically (write then
 // rename), so that neither the poller nor a reload ever reads half a
 // file, and, in reload-on-request mode, asks for the reload. It returns the time of
 // the rename: the moment the new weights are on disk.
-func (g *fileGateway) set(weights []int32) (time.Time, error) {
+func (g *fileGateway) set(_ context.Context, weights []int32) (time.Time, error) {
 	if err := g.write(weights); err != nil {
 		return time.Time{}, err
 	}

@@ -79,6 +79,7 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	power := fs.Float64("power", 0.9, "power against --delta that sets the number of requests, in (0,1); 1 - power is the false-pass rate")
 	timeout := fs.Duration("timeout", replay.DefaultTimeout, "per-request timeout, from connecting to the end of the body")
 	connections := fs.String("connections", curl.ConnNew.String(), "new (a connection per request, as a curl loop does) or reuse (one keep-alive connection)")
+	concurrency := fs.Int("concurrency", 1, "run `N` iterations of the snippet's loop at once, each worker a client of its own (1: one request at a time, as the doc's loop). It changes the arrival order, which interleaves the workers' (the gateway's scheduler is classified give or take the requests in flight together, so a round robin may show only as more regular than random, which the counts test then decides), and with --connections reuse a gateway that picks per connection is seen per worker; it changes neither the number of requests (the plan and the cap hold) nor the verdict's statistics (the same tests, alpha and power)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON instead of a table")
 	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
 	plot := fs.String("plot", "", "also draw observed vs expected shares to `FILE.png`")
@@ -127,6 +128,9 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return BadInput(fmt.Errorf("--connections: %w", err))
 	}
+	if *concurrency < 1 || *concurrency > replay.MaxConcurrency {
+		return BadInput(fmt.Errorf("--concurrency %d: expected 1 to %d", *concurrency, replay.MaxConcurrency))
+	}
 	ep := &replay.Endpoint{Name: target, Env: map[string]string{}, Dial: map[string]string{}}
 	if *cacert != "" {
 		if u.Scheme != "https" {
@@ -148,7 +152,7 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 		Options: replay.Options{
 			Requests: *requests, Alpha: *alpha, Delta: *delta, PowerTarget: *power,
 			Timeout: *timeout, Progress: env.Stderr, Logger: env.Logger,
-			ReuseConnections: conns == curl.ConnReuse,
+			ReuseConnections: conns == curl.ConnReuse, Concurrency: *concurrency,
 		},
 	}
 	res, err := replay.RunAll(ctx, cfg)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/splitproof/splitproof/fakeopenai"
@@ -34,7 +35,8 @@ Authentication: with --keys-file only the listed keys are accepted (401
 invalid_api_key otherwise); WITHOUT --keys-file AUTHENTICATION IS DISABLED and
 any key, or none, is accepted.
 
-Faults: --fault-rate injects them at random (seeded); a request can force one
+Faults: --fault-rate injects them at random (seeded), --model-faults only in
+requests for one model (which then ignore --fault-rate); a request can force one
 with the header "X-Fake-Fault: 429|500|503|hang|cut|429-bare". 429 carries
 Retry-After (--retry-after) and x-ratelimit-reset-*; 429-bare carries neither.
 hang holds the request until the client gives up; cut drops the connection
@@ -51,6 +53,10 @@ const fakeopenaiExamples = `  # Fast, deterministic, no authentication:
   splitproof fakeopenai --listen 127.0.0.1:8090 --keys-file keys.txt \
       --models-file models.yaml --seed 7 --ttft 300ms --token-delay 20ms \
       --jitter 0.3 --fault-rate 429=0.01,500=0.01
+
+  # One arm of an 80/20 split between gpt-4o-mini and gpt-4o answers
+  # 429 without Retry-After to a quarter of its requests:
+  splitproof fakeopenai --listen 127.0.0.1:8090 --model-faults gpt-4o=429-bare=0.25
 
   # A models file (YAML or JSON):
   #   apiVersion: fakeopenai.splitproof.dev/v1alpha1
@@ -77,6 +83,8 @@ func runFakeOpenAI(ctx context.Context, env *Env, args []string) error {
 	tokenDelay := fs.Duration("token-delay", 0, "delay per generated token after the first")
 	jitter := fs.Float64("jitter", 0, "scale each delay by a seeded factor in [1-j, 1+j]; j in [0, 1]")
 	faultRate := fs.String("fault-rate", "", "fault `rates`, e.g. 429=0.01,500=0.01,503=0,hang=0,cut=0,429-bare=0 (sum at most 1)")
+	var modelFaults stringList
+	fs.Var(&modelFaults, "model-faults", "fault rates for the requests of one model, instead of --fault-rate: `MODEL=FAULT=P[,FAULT=P...]`, e.g. gpt-4o=429-bare=0.25 (MODEL as the request names it or the snapshot it resolves to); repeat for more models")
 	retryAfter := fs.Duration("retry-after", fakeopenai.DefaultRetryAfter, "Retry-After of injected 429s (whole seconds)")
 	rpm := fs.Int("rpm", 0, "enforce this many requests per minute (429 beyond); 0 only reports a nominal limit in x-ratelimit-* headers")
 	maxBody := fs.Int64("max-body-bytes", fakeopenai.DefaultMaxBodyBytes, "largest request body accepted (413 beyond)")
@@ -102,6 +110,19 @@ func runFakeOpenAI(ctx context.Context, env *Env, args []string) error {
 	var err error
 	if cfg.Faults, err = fakeopenai.ParseFaultRates(*faultRate); err != nil {
 		return BadInput(fmt.Errorf("--fault-rate: %w", err))
+	}
+	for _, mf := range modelFaults {
+		model, rates, err := fakeopenai.ParseModelFaults(mf)
+		if err != nil {
+			return BadInput(fmt.Errorf("--model-faults: %w", err))
+		}
+		if _, dup := cfg.ModelFaults[model]; dup {
+			return BadInput(fmt.Errorf("--model-faults: %s is given twice", model))
+		}
+		if cfg.ModelFaults == nil {
+			cfg.ModelFaults = map[string]fakeopenai.FaultRates{}
+		}
+		cfg.ModelFaults[model] = rates
 	}
 	if *keysFile != "" {
 		if cfg.Keys, err = fakeopenai.LoadKeys(*keysFile); err != nil {
@@ -132,7 +153,7 @@ func runFakeOpenAI(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	env.Logger.Info("fakeopenai listening", "addr", ln.Addr().String(), "auth", len(cfg.Keys) > 0,
-		"models", len(srv.Catalog().Models()), "seed", cfg.Seed, "faults", cfg.Faults.String())
+		"models", len(srv.Catalog().Models()), "seed", cfg.Seed, "faults", cfg.Faults.String(), "modelFaults", strings.Join(modelFaults, " "))
 	select {
 	case err := <-served:
 		return Failed(fmt.Errorf("fakeopenai server: %w", err))

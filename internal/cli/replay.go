@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -24,8 +25,13 @@ import (
 	"github.com/splitproof/splitproof/sim"
 )
 
-// DocScenarios are the documented examples `splitproof demo` replays.
+// DocScenarios are the documented examples: what `replay --gateway` and
+// `replay --kubeconfig` run when no scenario is named.
 var DocScenarios = []string{"example1-ab-testing", "example2-llm"}
+
+// DemoScenarios are what `splitproof demo` replays: the doc's examples and
+// Example 2 streamed, whose answers' usage gives tokens per model.
+var DemoScenarios = append(slices.Clone(DocScenarios), "example2-llm-stream")
 
 func replayCommand() Command {
 	return Command{
@@ -40,9 +46,9 @@ func replayCommand() Command {
 func demoCommand() Command {
 	return Command{
 		Name:  "demo",
-		Short: "the main job: replay both doc examples on the embedded target and print the verdicts",
+		Short: "the main job: replay both doc examples, and Example 2 streamed, on the embedded target and print the verdicts and tokens per model",
 		Run: func(ctx context.Context, env *Env, args []string) error {
-			return runReplay(ctx, env, "demo", args, DocScenarios)
+			return runReplay(ctx, env, "demo", args, DemoScenarios)
 		},
 	}
 }
@@ -54,9 +60,14 @@ through jq) exactly as the doc writes them, with curl and jq run natively,
 classifies every response and tests the observed split against the
 weights in the scenario's manifests. With no scenario, every built-in
 scenario runs on the embedded target; with --gateway or --kubeconfig, the
-doc's two examples run (the others need routes of their own: each one left
-out is named, with the reason). replay --show SCENARIO prints what a
-gateway must be configured with.
+doc's two examples run (each scenario left out is named, with the reason).
+replay --show SCENARIO prints what a gateway must be configured with.
+
+Answers that report token usage (an LLM provider's usage object, in JSON
+or in a stream's final event) add a table per replay: requests, prompt and
+completion tokens per category, and each one's share of the tokens with a
+95% interval, cost with --prices. The verdict stays on requests: a model
+that answers at greater length shifts tokens and cost, not the split.
 
 By default each replay runs a sequential test: it stops as soon as the
 split is verified within ±--delta of its weights or found wrong (on a
@@ -107,19 +118,22 @@ const replayExamples = `  splitproof replay --list
   splitproof replay --gateway http://127.0.0.1:8080 --snippet port-forward example1-ab-testing
   splitproof replay --kubeconfig ~/.kube/config example1-ab-testing example2-llm
   splitproof replay --kubeconfig ~/.kube/config --context kind-splitproof --snippet external-address example2-llm
-  splitproof replay --plot out/split.png ./my-scenario/`
+  splitproof replay --plot out/split.png ./my-scenario/
+  splitproof replay example2-llm-faults                    # 429s stay in the faulty arm's share
+  splitproof replay --expect-failover example2-llm-faults  # or must move to the other arm`
 
 func runReplay(ctx context.Context, env *Env, name string, args []string, defaults []string) error {
 	synopsis, examples := replaySynopsis, replayExamples
 	if name == "demo" {
-		synopsis = "demo [flags]\n\nReplays the doc's two examples (" + strings.Join(DocScenarios, ", ") + ") on the embedded\ntarget, every snippet of each (four verdicts), with the sequential test\n(--fixed: the fixed-n one), and prints each verdict, then one run-level\nfalse-failure rate: --alpha for the run, --alpha/4 for each of the four\nverdicts. Takes the same flags as `splitproof replay`.\n\n" + exitCodesHelp
-		examples = "  splitproof demo\n  splitproof demo --fixed"
+		synopsis = "demo [flags]\n\nReplays the doc's two examples and Example 2 streamed (" + strings.Join(DemoScenarios, ", ") + ")\non the embedded target, every snippet of each (six verdicts), with the\nsequential test (--fixed: the fixed-n one), and prints each verdict with\nthe tokens per model of the LLM examples, then one run-level\nfalse-failure rate: --alpha for the run, --alpha/6 for each of the six\nverdicts. Takes the same flags as `splitproof replay`.\n\n" + exitCodesHelp
+		examples = "  splitproof demo\n  splitproof demo --fixed\n  splitproof demo --prices gpt-4o-mini=0.15/0.60,gpt-4o=2.50/10"
 	}
 	fs := NewFlagSet(env, name, synopsis, examples)
 	list := fs.Bool("list", false, "list the built-in scenarios and their snippets, then exit")
 	routeFile := fs.String("route", "", "verify the split of this HTTPRoute `FILE` (yours: the scenario's rule of its one HTTPRoute; backendRefs named like the scenario's map to its categories, others are categories by their own name) instead of the scenario's manifests; not with --weights")
 	var weightsFlag pairList
 	fs.Var(&weightsFlag, "weights", "verify this split instead of the scenario's: comma-separated `NAME=WEIGHT` for every category, e.g. v1=20,v2=20,v3=60 for a gateway configured 20/20/60 (replay --show lists the categories)")
+	expectFailover := fs.Bool("expect-failover", false, "for a scenario with faults (one arm failing at a set rate, e.g. example2-llm-faults), expect the gateway to retry the failed requests on the other arms: their share moves there in proportion to the weights and no error may reach the client (default: the errors stay inside the faulty arm's share, as Gateway API's weights alone imply)")
 	show := fs.String("show", "", "print what any gateway must be configured with to run `SCENARIO` (routes: hosts, matches, weighted backends; each snippet's exact requests; how answers are classified), then exit; with --json as JSON")
 	gateway := fs.String("gateway", "", "replay against the gateway at this `URL` (http:// or https://, with an optional /prefix the gateway is mounted under) instead of the embedded target")
 	cacert := fs.String("cacert", "", "with an https:// --gateway, trust only the CA certificates in this PEM `FILE` (e.g. the gateway's self-signed CA)")
@@ -141,6 +155,9 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	mode := fs.String("pick-mode", string(picker.Random), "embedded refproxy's pick mode: random or smooth")
 	systemTools := fs.Bool("system-tools", false, "run the real curl and jq binaries instead of the native ones: their output is all that is seen (a snippet's 5xx shows only with curl -i), the embedded target then also serves 127.0.0.1:80 and :8080, and --gateway addresses are not remapped")
 	connections := fs.String("connections", curl.ConnNew.String(), "the native curl's connections: new (each curl command opens its own, as real curl and the doc's loop do) or reuse (one keep-alive connection across the loop's commands)")
+	concurrency := fs.Int("concurrency", 1, "run `N` iterations of the snippet's loop at once, each worker a client of its own (1: one request at a time, as the doc's loop). It changes the arrival order, which interleaves the workers' (the gateway's scheduler is classified give or take the requests in flight together, so a round robin may show only as more regular than random, which the counts test then decides), and with --connections reuse a gateway that picks per connection is seen per worker; it changes neither the number of requests (the plan and the cap hold) nor the verdict's statistics (the same tests, alpha and power)")
+	var pricesFlag stringList
+	fs.Var(&pricesFlag, "prices", "turn each replay's tokens into cost: `MODEL=IN/OUT` in USD per million input and output tokens, repeatable or comma-separated, e.g. gpt-4o-mini=0.15/0.60,gpt-4o=2.50/10. A category (the model an answer names, as replay --show lists them) takes the price of the MODEL equal to it, else of the MODEL it is a dated snapshot of: gpt-4o prices gpt-4o-2024-08-06, not gpt-4o-mini-2024-07-18")
 	jsonOut := fs.Bool("json", false, "print the reports as JSON instead of tables")
 	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
 	plot := fs.String("plot", "", "also draw observed vs expected shares to `FILE.png` (one file per replay: FILE-<scenario>-<snippet>.png when several)")
@@ -158,9 +175,16 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	if err != nil {
 		return BadInput(err)
 	}
+	prices, err := replay.ParsePrices(pricesFlag)
+	if err != nil {
+		return BadInput(fmt.Errorf("--prices %w", err))
+	}
 	conns, err := curl.ParseConnPolicy(*connections)
 	if err != nil {
 		return BadInput(fmt.Errorf("--connections: %w", err))
+	}
+	if *concurrency < 1 || *concurrency > replay.MaxConcurrency {
+		return BadInput(fmt.Errorf("--concurrency %d: expected 1 to %d", *concurrency, replay.MaxConcurrency))
 	}
 	if conns == curl.ConnReuse && *systemTools {
 		return BadInput(errors.New("--connections reuse needs the native curl: real curl (--system-tools) runs each command in a process of its own, which opens its own connections"))
@@ -222,7 +246,7 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 	opts := replay.Options{
 		Requests: *requests, Alpha: *alpha, Delta: *delta, PowerTarget: *power,
 		Timeout: *timeout, SystemTools: *systemTools, Progress: env.Stderr, Logger: env.Logger,
-		ReuseConnections: conns == curl.ConnReuse,
+		ReuseConnections: conns == curl.ConnReuse, Concurrency: *concurrency,
 	}
 	if *routeFile != "" {
 		if len(weightsFlag) > 0 {
@@ -245,6 +269,12 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 			}
 			opts.Weights[p.name] = int32(p.value)
 		}
+	}
+	if *expectFailover {
+		if !slices.ContainsFunc(chosen, func(s *scenarios.Scenario) bool { return len(s.Faults) > 0 }) {
+			return BadInput(errors.New("--expect-failover: none of the scenarios injects faults (a faults: section in scenario.yaml, as example2-llm-faults has), so there is nothing to fail over"))
+		}
+		opts.ExpectFailover = true
 	}
 	if *kubeconfig != "" && (*gateway != "" || *portForward != "") {
 		return BadInput(errors.New("--kubeconfig and --gateway/--port-forward choose different targets: give one"))
@@ -321,6 +351,11 @@ func runReplay(ctx context.Context, env *Env, name string, args []string, defaul
 		return nil
 	}
 	res, err := replay.RunAll(ctx, cfg)
+	if res != nil && len(prices) > 0 {
+		for _, m := range replay.ApplyPrices(res.Reports, prices) {
+			fmt.Fprintf(env.Stderr, "--prices: no answer with usage in this run came from %s (nor from a dated snapshot of it)\n", m)
+		}
+	}
 	return reportRun(env, res, err, *jsonOut, replay.Files{JUnit: *junit, Plot: *plot, CountsDir: *countsOut})
 }
 
@@ -408,12 +443,39 @@ func leftOut(env *Env, run []string) error {
 			continue
 		}
 		why := "it needs routes of its own on the gateway (splitproof replay --show " + s.Name + " says which); name it once they are configured"
+		if same := sameRoute(s, run); same != "" {
+			why = "it is no example of the doc but other requests to " + same + "'s route, which this run needs anyway; name it to run it too"
+		}
 		if len(s.Steps) > 0 {
 			why = "it changes its route between steps, which only the embedded target can do"
+		}
+		if len(s.Faults) > 0 {
+			why = "its provider must fail one arm at a set rate (as splitproof fakeopenai --model-faults does); name it once yours does"
 		}
 		fmt.Fprintf(env.Stderr, "left out %s: %s\n", s.Name, why)
 	}
 	return nil
+}
+
+// sameRoute returns the scenario of names whose route and manifests s
+// shares (a variant of it with other requests), "" when none does.
+func sameRoute(s *scenarios.Scenario, names []string) string {
+	for _, n := range names {
+		o, err := scenarios.Find(n)
+		if err != nil || o.Route != s.Route || o.RuleIndex != s.RuleIndex || len(o.Manifests) != len(s.Manifests) || len(s.Steps) > 0 {
+			continue
+		}
+		same := true
+		for i, m := range s.Manifests {
+			a, errA := s.ReadFile(m.File)
+			b, errB := o.ReadFile(o.Manifests[i].File)
+			same = same && errA == nil && errB == nil && m.Namespace == o.Manifests[i].Namespace && bytes.Equal(a, b)
+		}
+		if same {
+			return o.Name
+		}
+	}
+	return ""
 }
 
 // reportRun prints a run's reports (text or JSON), writes its files and

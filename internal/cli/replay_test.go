@@ -220,9 +220,11 @@ users:
 	}
 }
 
-// TestDemoRunLevel: `splitproof demo` makes four verdicts (two examples,
-// two snippets each), sequential by default, and states one false-failure
-// rate for the run: each verdict at --alpha/4, and exactly one run line.
+// TestDemoRunLevel: `splitproof demo` makes six verdicts (the doc's two
+// examples and Example 2 streamed, two snippets each), sequential by
+// default, and states one false-failure rate for the run: each verdict at
+// --alpha/6, and exactly one run line. The four LLM replays print their
+// tokens per model, the helloworld ones none.
 func TestDemoRunLevel(t *testing.T) {
 	code, out, errOut := runCLI(t, "demo")
 	if code != ExitOK {
@@ -232,15 +234,31 @@ func TestDemoRunLevel(t *testing.T) {
 		t.Fatalf("%d run-level lines, want 1:\n%s", n, out)
 	}
 	for _, want := range []string{
-		"4 passed, 0 failed, 0 inconclusive\nrun: 4 verdicts, false-failure rate of the run ≤ 0.001 (each verdict at 0.00025; Bonferroni for the 4 sequential ones",
+		"6 passed, 0 failed, 0 inconclusive\nrun: 6 verdicts, false-failure rate of the run ≤ 0.001 (each verdict at 0.0001667; Bonferroni for the 6 sequential ones",
 		", sequential: pass",
+		"example2-llm-stream — Example 2, streamed",
 	} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "this verdict's share 0.00025 (Bonferroni: sequential"); n != 4 {
-		t.Fatalf("%d verdicts state their share 0.00025, want 4:\n%s", n, out)
+	if n := strings.Count(out, "this verdict's share 0.0001667 (Bonferroni: sequential"); n != 6 {
+		t.Fatalf("%d verdicts state their share 0.0001667, want 6:\n%s", n, out)
+	}
+	// Each report starts with its scenario's name; the LLM ones end with
+	// the usage table, every request's usage known.
+	for _, block := range strings.Split("\n"+out, "\nexample")[1:] {
+		llm := strings.HasPrefix(block, "2-llm")
+		table := strings.Contains(block, "tokens per category (the provider's usage")
+		if !strings.Contains(block, "verdict: ") {
+			continue
+		}
+		if llm != table {
+			t.Fatalf("report with a usage table %v, from an LLM example %v:\n%s", table, llm, block)
+		}
+		if llm && (!strings.Contains(block, "gpt-4o-2024-08-06 ") || strings.Contains(block, "usage unknown")) {
+			t.Fatalf("LLM report without every request's tokens per model:\n%s", block)
+		}
 	}
 	// Reports come after the run, so nothing of them is on stderr.
 	if strings.Contains(errOut, "verdict:") {

@@ -101,12 +101,13 @@ func TestReplayGatewayWithoutScenario(t *testing.T) {
 		"left out canary-ramp: it changes its route between steps",
 		"left out weight-zero: it needs routes of its own on the gateway (splitproof replay --show weight-zero says which)",
 		"left out invalid-backendref:", "left out no-endpoints:",
+		"left out example2-llm-faults: its provider must fail one arm at a set rate",
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}
 	}
-	if strings.Contains(errs, "left out example1-ab-testing") || strings.Contains(errs, "left out example2-llm") {
+	if strings.Contains(errs, "left out example1-ab-testing") || strings.Contains(errs, "left out example2-llm:") {
 		t.Errorf("the doc's examples were left out:\n%s", errs)
 	}
 }

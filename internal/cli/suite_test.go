@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
+	"sigs.k8s.io/yaml"
+
 	"github.com/splitproof/splitproof/refproxy/picker"
 )
 
@@ -133,6 +136,82 @@ func TestSuiteWeightsGateway(t *testing.T) {
 	} {
 		if code, _, errs := runCLI(t, args...); code != ExitBadInput {
 			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitBadInput, errs)
+		}
+	}
+}
+
+// TestSuiteWeightsReport writes the ConformanceReport of one case in both
+// pick modes: a profile per mode, the case a passed core test, the
+// implementation as given.
+func TestSuiteWeightsReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.yaml")
+	code, out, errs := runCLI(t, "suite", "weights", "--case", "default-weight", "--report", path,
+		"--implementation", "organization=splitproof,project=refproxy,version=dev,contact=@a|@b")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep confv1.ConformanceReport
+	if err := yaml.UnmarshalStrict(data, &rep); err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if rep.Kind != "ConformanceReport" || rep.Organization != "splitproof" || rep.Project != "refproxy" || rep.Version != "dev" || strings.Join(rep.Contact, " ") != "@a @b" {
+		t.Errorf("header: %+v", rep)
+	}
+	var names []string
+	for _, p := range rep.ProfileReports {
+		names = append(names, p.Name)
+		if p.Core.Result != confv1.Success || p.Core.Passed != 1 || !strings.Contains(p.Summary, "default-weight: pass (expected pass)") {
+			t.Errorf("%s: %+v", p.Name, p)
+		}
+	}
+	if strings.Join(names, ",") != "SPLITPROOF-WEIGHTS random,SPLITPROOF-WEIGHTS smooth" {
+		t.Errorf("profiles %v", names)
+	}
+}
+
+// TestSuiteWeightsClusterBadInput refuses what a cluster run cannot take,
+// before any cluster is reached.
+func TestSuiteWeightsClusterBadInput(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--kubeconfig", kc},
+		{"--kubeconfig", kc, "--gateway-class", "eg"}, // nothing listens there
+		{"--gateway-class", "eg"},
+		{"--namespace-prefix", "x"},
+		{"--kubeconfig", kc, "--gateway-class", "eg", "--namespace-prefix", "Bad_Prefix"},
+		{"--kubeconfig", kc, "--gateway-class", "eg", "--port-forward", "127.0.0.1:9"},
+		{"--kubeconfig", kc, "--gateway-class", "eg", "--gateway", "http://127.0.0.1:9"},
+		{"--kubeconfig", kc, "--gateway-class", "eg", "--all-zero-status", "503"},
+		{"--kubeconfig", kc, "--gateway-class", "eg", "--ready-timeout", "0s"},
+		{"--kubeconfig", filepath.Join(t.TempDir(), "none"), "--gateway-class", "eg"},
+		{"--gateway", "http://127.0.0.1:9", "--port-forward"},
+		{"--port-forward"},
+		{"--report", "r.yaml", "--implementation", "owner=me"},
+		{"--implementation", "project=x"},
+	} {
+		args = append([]string{"suite", "weights"}, args...)
+		if code, _, errs := runCLI(t, args...); code != ExitBadInput {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitBadInput, errs)
+		}
+	}
+}
+
+func TestSuiteJoinPortForward(t *testing.T) {
+	for _, tt := range []struct{ in, want []string }{
+		{[]string{"weights", "--port-forward", "127.0.0.1:9", "--json"}, []string{"weights", "--port-forward=127.0.0.1:9", "--json"}},
+		{[]string{"--port-forward", "weights"}, []string{"--port-forward", "weights"}},
+		{[]string{"--port-forward", "--kubeconfig", "k:x"}, []string{"--port-forward", "--kubeconfig", "k:x"}},
+		{[]string{"weights", "--port-forward"}, []string{"weights", "--port-forward"}},
+	} {
+		if got := joinPortForward(tt.in); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("joinPortForward(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -80,6 +80,12 @@ func TestCRDAgreesWithValidate(t *testing.T) {
 		{"hostname override", func(s *agwv1alpha1.AgentgatewayBackendSpec) { s.AI.Provider.Host = "fake-openai.default.svc" }},
 		{"no ai", func(s *agwv1alpha1.AgentgatewayBackendSpec) { s.AI = nil }},
 		{"no openai", func(s *agwv1alpha1.AgentgatewayBackendSpec) { s.AI.Provider.OpenAI = nil }},
+		{"anthropic", func(s *agwv1alpha1.AgentgatewayBackendSpec) {
+			s.AI.Provider = agwv1alpha1.LLMProvider{Anthropic: &agwv1alpha1.AnthropicProvider{Model: "claude-sonnet-4-5"}}
+		}},
+		{"openai and anthropic", func(s *agwv1alpha1.AgentgatewayBackendSpec) {
+			s.AI.Provider.Anthropic = &agwv1alpha1.AnthropicProvider{}
+		}},
 		{"port too high", func(s *agwv1alpha1.AgentgatewayBackendSpec) { s.AI.Provider.Port = 70000 }},
 		{"negative port", func(s *agwv1alpha1.AgentgatewayBackendSpec) { s.AI.Provider.Port = -1 }},
 		{"relative path", func(s *agwv1alpha1.AgentgatewayBackendSpec) { s.AI.Provider.Path = "v1/chat" }},

@@ -11,6 +11,8 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+
+	"github.com/splitproof/splitproof/refproxy/route"
 )
 
 // DefaultAIPath is where an OpenAI-compatible provider takes chat completions.
@@ -31,9 +33,19 @@ const maxAIBody = 32 << 20
 // aiForwarder serves backendRefs of kind AI (route.AIBackend): it rewrites
 // the JSON body (model, stream_options), authenticates with the backend's key
 // and passes the provider's answer back unchanged, streaming included.
+//
+// An anthropic backend (ai_anthropic.go) takes Anthropic Messages, passed
+// through the same way, and OpenAI chat completions, which it translates to
+// Messages and back, streaming included. It answers 400 itself, in the
+// client's API's error shape, for what it does not forward: Responses API
+// requests, /v1/messages/count_tokens, and chat requests that need more
+// than text (tools, images, n > 1, …; see ai_anthropic_chat.go).
 type aiForwarder struct {
 	p  *Proxy
 	rp *httputil.ReverseProxy
+	// fromChat forwards chat completions translated to Anthropic Messages;
+	// it differs from rp only in translating the answer back.
+	fromChat *httputil.ReverseProxy
 }
 
 func newAIForwarder(p *Proxy) *aiForwarder {
@@ -46,6 +58,9 @@ func newAIForwarder(p *Proxy) *aiForwarder {
 		ErrorLog:       p.rp.ErrorLog,
 		BufferPool:     bufferPool{},
 	}
+	fromChat := *a.rp
+	fromChat.ModifyResponse = a.chatFromMessages
+	a.fromChat = &fromChat
 	return a
 }
 
@@ -55,18 +70,27 @@ func (a *aiForwarder) serve(w http.ResponseWriter, r *http.Request, st *reqState
 		a.p.local(w, http.StatusInternalServerError, "backendRef "+st.backend.Name+" has no AI provider")
 		return
 	}
+	// Errors go back in the shape the client's SDK parses.
+	fail := openAIError
+	if ai.Provider == route.ProviderAnthropic && speaksAnthropic(r.URL.Path) {
+		fail = anthropicError
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAIBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			openAIError(w, http.StatusRequestEntityTooLarge, "request body exceeds "+strconv.Itoa(maxAIBody)+" bytes")
+			fail(w, http.StatusRequestEntityTooLarge, "request body exceeds "+strconv.Itoa(maxAIBody)+" bytes")
 			return
 		}
 		if reason, aborted := st.body.failure(); aborted {
 			a.p.clientAbort(w, r, st.backend.Name, reason, err)
 			return
 		}
-		openAIError(w, http.StatusBadRequest, "cannot read request body: "+err.Error())
+		fail(w, http.StatusBadRequest, "cannot read request body: "+err.Error())
+		return
+	}
+	if ai.Provider == route.ProviderAnthropic {
+		a.serveAnthropic(w, r, st, body)
 		return
 	}
 	body, err = rewriteAIBody(body, ai.Model, !isResponsesPath(r.URL.Path))
@@ -74,12 +98,18 @@ func (a *aiForwarder) serve(w http.ResponseWriter, r *http.Request, st *reqState
 		openAIError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	a.send(w, r, st, body, a.rp)
+}
+
+// send forwards the rewritten body to the backend's provider through rp.
+func (a *aiForwarder) send(w http.ResponseWriter, r *http.Request, st *reqState, body []byte, rp *httputil.ReverseProxy) {
+	ai := st.backend.AI
 	st.endpoint = net.JoinHostPort(ai.Host, strconv.Itoa(int(ai.Port)))
 	out := r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 	out.Body = io.NopCloser(bytes.NewReader(body))
 	out.ContentLength = int64(len(body))
 	out.GetBody = nil
-	a.rp.ServeHTTP(w, out)
+	rp.ServeHTTP(w, out)
 }
 
 // rewriteAIBody sets the model and, for streaming chat requests that do not
@@ -124,21 +154,36 @@ func (a *aiForwarder) rewrite(pr *httputil.ProxyRequest) {
 	if (out.URL.Scheme == "https" && ai.Port == 443) || (out.URL.Scheme == "http" && ai.Port == 80) {
 		out.Host = ai.Host
 	}
-	out.URL.Path, out.URL.RawPath = DefaultAIPath, ""
-	if isResponsesPath(pr.In.URL.Path) {
-		out.URL.Path = DefaultAIResponsesPath
-	}
-	if ai.Path != "" {
+	out.URL.RawPath = ""
+	switch {
+	case ai.Path != "":
 		out.URL.Path = ai.Path
+	case ai.Provider == route.ProviderAnthropic:
+		out.URL.Path = DefaultAnthropicPath
+	case isResponsesPath(pr.In.URL.Path):
+		out.URL.Path = DefaultAIResponsesPath
+	default:
+		out.URL.Path = DefaultAIPath
 	}
 	out.Header.Set("Content-Type", "application/json")
 	st.plan.applyRequestHeaders(out.Header)
 	// Last, so that no filter or client header can replace the key.
+	if ai.Provider == route.ProviderAnthropic {
+		anthropicHeaders(out.Header, ai.APIKey.Reveal(), !speaksAnthropic(pr.In.URL.Path))
+		return
+	}
 	out.Header.Set("Authorization", "Bearer "+ai.APIKey.Reveal())
 }
 
 // openAIError answers in the error shape OpenAI clients parse.
 func openAIError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(openAIErrorJSON("refproxy: "+msg, "invalid_request_error"))
+}
+
+// openAIErrorJSON is an error object in OpenAI's shape, newline-terminated.
+func openAIErrorJSON(msg, typ string) []byte {
 	type apiError struct {
 		Message string  `json:"message"`
 		Type    string  `json:"type"`
@@ -147,8 +192,6 @@ func openAIError(w http.ResponseWriter, code int, msg string) {
 	}
 	b, _ := json.Marshal(struct {
 		Error apiError `json:"error"`
-	}{apiError{Message: "refproxy: " + msg, Type: "invalid_request_error"}})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_, _ = w.Write(append(b, '\n'))
+	}{apiError{Message: msg, Type: typ}})
+	return append(b, '\n')
 }

@@ -223,7 +223,7 @@ func MustNotLeak(t *testing.T, p *proxy.Proxy, logs *syncBuffer) {
 	if !strings.Contains(outputs["/debug/routes"], `"api_key": "[redacted]"`) {
 		t.Errorf("/debug/routes does not show the key as redacted:\n%s", outputs["/debug/routes"])
 	}
-	if !strings.Contains(outputs["logs"], "backend=default/openai") {
+	if !strings.Contains(outputs["logs"], "msg=request") || !strings.Contains(outputs["logs"], "backend=default/") {
 		t.Errorf("debug logs are missing, the scan would prove nothing:\n%s", outputs["logs"])
 	}
 	for name, out := range outputs {

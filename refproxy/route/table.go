@@ -194,18 +194,24 @@ func (b *Backend) NextEndpoint() string {
 	return b.Endpoints[n%uint64(len(b.Endpoints))]
 }
 
-// AIBackend is a resolved AgentgatewayBackend with an OpenAI provider.
+// AI providers an AIBackend can name.
+const (
+	ProviderOpenAI    = "openai"
+	ProviderAnthropic = "anthropic"
+)
+
+// AIBackend is a resolved AgentgatewayBackend with an LLM provider.
 type AIBackend struct {
-	Provider string `json:"provider"` // "openai"
+	Provider string `json:"provider"` // ProviderOpenAI or ProviderAnthropic
 	Model    string `json:"model,omitempty"`
 	// Scheme, Host and Port locate the provider (https://api.openai.com:443
-	// unless overridden).
+	// or https://api.anthropic.com:443 unless overridden).
 	Scheme string `json:"scheme"`
 	Host   string `json:"host"`
 	Port   int32  `json:"port"`
 	// Path, when set, replaces the request path; otherwise the route path is
-	// mapped to /v1/chat/completions, or to /v1/responses when it ends in
-	// /responses.
+	// mapped, for openai, to /v1/chat/completions, or to /v1/responses when
+	// it ends in /responses; for anthropic, to /v1/messages.
 	Path string `json:"path,omitempty"`
 	// SecretRef names the Secret the key came from; APIKey is the key itself.
 	SecretRef string `json:"secret_ref,omitempty"`

@@ -16,10 +16,11 @@ import (
 	"github.com/splitproof/splitproof/refproxy/route"
 )
 
-// AI provider defaults: OpenAI's public endpoint.
+// AI provider defaults: each provider's public endpoint, on 443.
 const (
-	openAIHost = "api.openai.com"
-	openAIPort = 443
+	openAIHost    = "api.openai.com"
+	anthropicHost = "api.anthropic.com"
+	providerPort  = 443
 	// SecretKey is the Secret data key holding the provider key.
 	SecretKey = "Authorization"
 )
@@ -153,11 +154,23 @@ func (t *translator) aiBackend(b *route.Backend, ns, name string, invalid invali
 	if ab == nil {
 		return invalid(gatewayv1.RouteReasonBackendNotFound, "AgentgatewayBackend %s/%s not found", ns, name)
 	}
-	if ab.Spec.AI == nil || ab.Spec.AI.Provider.OpenAI == nil {
-		return invalid(gatewayv1.RouteReasonBackendNotFound, "AgentgatewayBackend %s/%s has no spec.ai.provider.openai: only the OpenAI provider is supported", ns, name)
+	if ab.Spec.AI == nil {
+		return invalid(gatewayv1.RouteReasonBackendNotFound, "AgentgatewayBackend %s/%s has no spec.ai", ns, name)
 	}
 	p := ab.Spec.AI.Provider
-	ai := &route.AIBackend{Provider: "openai", Model: p.OpenAI.Model, Scheme: "https", Host: openAIHost, Port: openAIPort, Path: p.Path}
+	ai := &route.AIBackend{Scheme: "https", Port: providerPort, Path: p.Path}
+	// Objects from a cluster have passed the CRD's exactly-one rule and
+	// those from files Validate, but the table must not guess if neither ran.
+	switch {
+	case p.OpenAI != nil && p.Anthropic != nil:
+		return invalid(gatewayv1.RouteReasonBackendNotFound, "AgentgatewayBackend %s/%s sets both spec.ai.provider.openai and spec.ai.provider.anthropic: exactly one provider may be set", ns, name)
+	case p.OpenAI != nil:
+		ai.Provider, ai.Model, ai.Host = route.ProviderOpenAI, p.OpenAI.Model, openAIHost
+	case p.Anthropic != nil:
+		ai.Provider, ai.Model, ai.Host = route.ProviderAnthropic, p.Anthropic.Model, anthropicHost
+	default:
+		return invalid(gatewayv1.RouteReasonBackendNotFound, "AgentgatewayBackend %s/%s has no supported provider: splitproof supports spec.ai.provider.openai and spec.ai.provider.anthropic", ns, name)
+	}
 	if p.Host != "" {
 		ai.Host = p.Host
 	}
@@ -166,7 +179,7 @@ func (t *translator) aiBackend(b *route.Backend, ns, name string, invalid invali
 	}
 	// An override to a port other than 443 is a plain-HTTP provider (a local
 	// fake, a sidecar); 443 keeps TLS.
-	if ai.Port != openAIPort {
+	if ai.Port != providerPort {
 		ai.Scheme = "http"
 	}
 	if pol := ab.Spec.Policies; pol != nil && pol.Auth != nil && pol.Auth.SecretRef != nil {

@@ -51,6 +51,10 @@ type Command struct {
 	Insecure  bool // -k: skip TLS certificate verification
 	Verbose   bool // -v: print the request and response headers to stderr
 	Get       bool // -G: send the data in the URL query of a GET
+	// NoBuffer is -N, which streaming snippets use. The native curl writes
+	// a response once it has read all of it; a pipeline that reads to the
+	// end, as a snippet's jq does, cannot tell the difference.
+	NoBuffer bool
 
 	// MaxTime is -m in seconds, ConnectTimeout is --connect-timeout; 0 means none.
 	MaxTime        float64
@@ -80,6 +84,7 @@ var flagTable = []flagSpec{
 	{long: "insecure", short: 'k', toggle: func(c *Command, on bool) { c.Insecure = on }},
 	{long: "verbose", short: 'v', toggle: func(c *Command, on bool) { c.Verbose = on }},
 	{long: "get", short: 'G', toggle: func(c *Command, on bool) { c.Get = on }},
+	{long: "no-buffer", short: 'N', toggle: func(c *Command, on bool) { c.NoBuffer = on }},
 	{long: "request", short: 'X', set: func(c *Command, v string) error { c.Method = v; return nil }},
 	{long: "header", short: 'H', set: func(c *Command, v string) error {
 		if strings.HasPrefix(v, "@") {
@@ -242,7 +247,7 @@ func (c *Command) Args() []string {
 	}{
 		{c.Include, "include"}, {c.Head, "head"}, {c.Silent, "silent"}, {c.ShowError, "show-error"},
 		{c.Fail, "fail"}, {c.Location, "location"}, {c.Insecure, "insecure"}, {c.Verbose, "verbose"},
-		{c.Get, "get"},
+		{c.Get, "get"}, {c.NoBuffer, "no-buffer"},
 	}
 	for _, b := range bools {
 		if b.on {
@@ -284,7 +289,7 @@ func (c *Command) Equal(o *Command) bool {
 		slices.Equal(c.Data, o.Data) && slices.Equal(c.Outputs, o.Outputs) && c.WriteOut == o.WriteOut &&
 		c.Include == o.Include && c.Head == o.Head && c.Silent == o.Silent && c.ShowError == o.ShowError &&
 		c.Fail == o.Fail && c.Location == o.Location && c.Insecure == o.Insecure && c.Verbose == o.Verbose &&
-		c.Get == o.Get && c.MaxTime == o.MaxTime && c.ConnectTimeout == o.ConnectTimeout
+		c.Get == o.Get && c.NoBuffer == o.NoBuffer && c.MaxTime == o.MaxTime && c.ConnectTimeout == o.ConnectTimeout
 }
 
 // validate checks the combinations curl refuses before doing anything; its

@@ -40,6 +40,11 @@ func TestParseArgs(t *testing.T) {
 			want: Command{Method: "PUT", Headers: []string{"A: b"}, Data: []Data{{Kind: DataRaw, Value: "@x"}}, MaxTime: 1.5, ConnectTimeout: 2, URLs: []string{"u"}},
 		},
 		{
+			name: "streaming: -sN and --no-buffer",
+			args: []string{"-sN", "--no-buffer", "u"},
+			want: Command{Silent: true, NoBuffer: true, URLs: []string{"u"}},
+		},
+		{
 			name: "negated boolean",
 			args: []string{"-s", "--no-silent", "u"},
 			want: Command{URLs: []string{"u"}},

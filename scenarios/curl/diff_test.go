@@ -336,6 +336,8 @@ var flagCases = []diffCase{
 	{name: "head long", args: []string{"--head", "SERVER/status/404"}},
 	{name: "silent", args: []string{"-s", "SERVER/hello"}},
 	{name: "silent show-error", args: []string{"-sS", "SERVER/status/500"}},
+	{name: "no buffer", args: []string{"-sN", "SERVER/hello"}},
+	{name: "no buffer long", args: []string{"--no-buffer", "--silent", "SERVER/hello"}},
 	{name: "silent show-error long", args: []string{"--silent", "--show-error", "--fail", "http://127.0.0.1:1/"}},
 	{name: "host header", args: []string{"-s", "SERVER/echo", "-H", "host: traffic.split.example"}},
 	{name: "headers replaced and removed", args: []string{"-s", "SERVER/echo", "-H", "Accept: text/plain", "-H", "X-Empty;", "--header", "X-Two: 2"}},
@@ -449,7 +451,11 @@ func TestFlagCasesCoverEveryFlag(t *testing.T) {
 			}
 			if name, ok := strings.CutPrefix(arg, "--"); ok {
 				name, _, _ = strings.Cut(name, "=")
-				if spec, ok := lookupLong(strings.TrimPrefix(name, "no-")); ok {
+				spec, ok := lookupLong(name) // --no-buffer is a flag of its own
+				if !ok {
+					spec, ok = lookupLong(strings.TrimPrefix(name, "no-"))
+				}
+				if ok {
 					seen["--"+spec.long] = true
 					if spec.set != nil && !strings.Contains(arg, "=") {
 						i++ // its value

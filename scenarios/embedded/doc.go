@@ -6,6 +6,8 @@
 // Secret) and what a cluster would add: EndpointSlices for the local servers
 // and host/port/path overrides that point AI backends at the fake. The
 // manifests are never edited; the overrides are applied to loaded objects.
+// A scenario's faults become the fake provider's fault rates for the model
+// the faulty arm's backend sends, so that arm alone fails at its rate.
 //
 // refproxy runs here exactly as `splitproof proxy` runs it (refproxy/runtime:
 // the same listener layer, server timeouts, h2c and drain), fed the

@@ -19,6 +19,7 @@ import (
 
 	"github.com/splitproof/splitproof/fakeopenai"
 	"github.com/splitproof/splitproof/helloworld"
+	agwv1alpha1 "github.com/splitproof/splitproof/refproxy/apis/agentgateway/v1alpha1"
 	"github.com/splitproof/splitproof/refproxy/listen"
 	"github.com/splitproof/splitproof/refproxy/objects"
 	"github.com/splitproof/splitproof/refproxy/picker"
@@ -87,9 +88,12 @@ func Start(ctx context.Context, s *scenarios.Scenario, opts Options) (t *Target,
 		opts.PickMode = picker.Random
 	}
 	t = &Target{opts: opts, s: s}
+	// The error returns set t to nil before this runs: close what was
+	// started through a copy of the pointer.
+	started := t
 	defer func() {
 		if err != nil {
-			t.Close()
+			started.Close()
 		}
 	}()
 	set, err := s.Objects(true)
@@ -106,6 +110,10 @@ func Start(ctx context.Context, s *scenarios.Scenario, opts Options) (t *Target,
 		if err := t.startFakeOpenAI(s.Embedded.FakeOpenAI.Backends); err != nil {
 			return nil, err
 		}
+	} else if len(s.Faults) > 0 {
+		// Silently serving the faulty arm without faults would fail the
+		// split for a reason the report could not name.
+		return nil, fmt.Errorf("scenario %s: faults need embedded.fakeopenai: the embedded target injects them only through its fake provider", s.Name)
 	}
 	table, err := t.compile(-1)
 	if err != nil {
@@ -283,7 +291,11 @@ func (t *Target) startFakeOpenAI(backends []string) error {
 	if matched != len(backends) {
 		return fmt.Errorf("embedded.fakeopenai: %d of the backends %v are not in the scenario's manifests", len(backends)-matched, backends)
 	}
-	fake, err := fakeopenai.New(fakeopenai.Config{Keys: keys, Seed: t.opts.Seed}, t.opts.Logger)
+	modelFaults, err := t.modelFaults(backends)
+	if err != nil {
+		return err
+	}
+	fake, err := fakeopenai.New(fakeopenai.Config{Keys: keys, Seed: t.opts.Seed, ModelFaults: modelFaults}, t.opts.Logger)
 	if err != nil {
 		return fmt.Errorf("start fake provider: %w", err)
 	}
@@ -296,6 +308,94 @@ func (t *Target) startFakeOpenAI(backends []string) error {
 	tcp := ln.Addr().(*net.TCPAddr)
 	t.aiHost, t.aiPort, t.aiBackends, t.fakeAddr = tcp.IP.String(), int32(tcp.Port), backends, tcp.String()
 	return nil
+}
+
+// modelFaults turns the scenario's faults into the fake provider's rates
+// per model. The one fake serves every AI backend, and each backend sends
+// its own model (spec.ai.provider's model replaces the request's), so the
+// model tells the fake which arm a request came through: a faulty arm
+// must name a model that no other arm of the fake sends.
+func (t *Target) modelFaults(backends []string) (map[string]fakeopenai.FaultRates, error) {
+	if len(t.s.Faults) == 0 {
+		return nil, nil
+	}
+	refs, err := t.routeBackends()
+	if err != nil {
+		return nil, err
+	}
+	modelOf := map[string]string{} // "ns/name" of a backend of the fake → its model
+	for i := range t.set.Backends {
+		b := &t.set.Backends[i]
+		key := b.Namespace + "/" + b.Name
+		if slices.Contains(backends, key) && b.Spec.AI != nil {
+			modelOf[key] = backendModel(b.Spec.AI.Provider)
+		}
+	}
+	out := map[string]fakeopenai.FaultRates{}
+	for i, f := range t.s.Faults {
+		key, ok := refs[f.BackendRef]
+		if !ok {
+			return nil, fmt.Errorf("faults[%d]: backendRef %s is not an AgentgatewayBackend of route %s rule %d", i, f.BackendRef, t.s.Route, t.s.RuleIndex)
+		}
+		model, served := modelOf[key]
+		if !served {
+			return nil, fmt.Errorf("faults[%d]: AgentgatewayBackend %s is not served by the fake provider (embedded.fakeopenai.backends), which alone injects faults", i, key)
+		}
+		if model == "" {
+			return nil, fmt.Errorf("faults[%d]: AgentgatewayBackend %s sets no model, so the fake provider cannot tell its requests from the other arms'", i, key)
+		}
+		for other, m := range modelOf {
+			if other != key && m == model {
+				return nil, fmt.Errorf("faults[%d]: AgentgatewayBackend %s sends model %s, as %s does, so the fake provider would fail both arms", i, key, model, other)
+			}
+		}
+		fault, err := fakeopenai.ParseFault(f.Fault)
+		if err != nil {
+			return nil, fmt.Errorf("faults[%d]: %w", i, err)
+		}
+		out[model] = fakeopenai.FaultRates{fault: f.Rate}
+	}
+	return out, nil
+}
+
+// routeBackends maps each AgentgatewayBackend backendRef name of the
+// scenario's rule to its "namespace/name" (a ref without a namespace is in
+// the route's).
+func (t *Target) routeBackends() (map[string]string, error) {
+	ns, name, _ := strings.Cut(t.s.Route, "/")
+	for _, r := range t.set.HTTPRoutes {
+		if r.Namespace != ns || r.Name != name {
+			continue
+		}
+		if t.s.RuleIndex < 0 || t.s.RuleIndex >= len(r.Spec.Rules) {
+			return nil, fmt.Errorf("route %s has no rule %d", t.s.Route, t.s.RuleIndex)
+		}
+		out := map[string]string{}
+		for _, ref := range r.Spec.Rules[t.s.RuleIndex].BackendRefs {
+			if ref.Kind == nil || string(*ref.Kind) != "AgentgatewayBackend" {
+				continue
+			}
+			refNS := ns
+			if ref.Namespace != nil {
+				refNS = string(*ref.Namespace)
+			}
+			out[string(ref.Name)] = refNS + "/" + string(ref.Name)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("route: HTTPRoute %s is not in the manifests", t.s.Route)
+}
+
+// backendModel is the model a backend's provider sends ("" when it keeps
+// the request's own).
+func backendModel(p agwv1alpha1.LLMProvider) string {
+	switch {
+	case p.OpenAI != nil:
+		return p.OpenAI.Model
+	case p.Anthropic != nil:
+		return p.Anthropic.Model
+	}
+	return ""
 }
 
 // secretKey reads the provider key from a Secret as refproxy will.

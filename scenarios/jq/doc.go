@@ -1,5 +1,5 @@
 // Package jq owns the replayer's native jq: the command line of jq (the
-// options documentation snippets use: -r, -c, -e, -j, -n, -s, --arg,
+// options documentation snippets use: -r, -c, -e, -j, -n, -s, -R, --arg,
 // --argjson, --tab, --indent) on top of github.com/itchyny/gojq, with jq's
 // output format, messages and exit codes.
 //

@@ -43,6 +43,7 @@ type Command struct {
 	Exit      bool // -e
 	NullInput bool // -n
 	Slurp     bool // -s
+	RawInput  bool // -R: each input line is a string (with -s: all input is one)
 	Tab       bool // --tab
 	Indent    int  // --indent n; 2 unless set
 }
@@ -53,7 +54,7 @@ type UnsupportedFlagError struct {
 }
 
 func (e *UnsupportedFlagError) Error() string {
-	return fmt.Sprintf("jq option %q is not supported by the replayer's native jq (supported: -r -j -c -e -n -s --arg --argjson --tab --indent)", e.Flag)
+	return fmt.Sprintf("jq option %q is not supported by the replayer's native jq (supported: -r -j -c -e -n -s -R --arg --argjson --tab --indent)", e.Flag)
 }
 
 // UsageError is a malformed jq command line.
@@ -70,11 +71,12 @@ var shortBools = map[byte]func(c *Command){
 	'e': func(c *Command) { c.Exit = true },
 	'n': func(c *Command) { c.NullInput = true },
 	's': func(c *Command) { c.Slurp = true },
+	'R': func(c *Command) { c.RawInput = true },
 }
 
 var longBools = map[string]byte{
 	"raw-output": 'r', "join-output": 'j', "compact-output": 'c',
-	"exit-status": 'e', "null-input": 'n', "slurp": 's',
+	"exit-status": 'e', "null-input": 'n', "slurp": 's', "raw-input": 'R',
 }
 
 // ParseArgs parses jq's arguments (without the leading "jq"): the first
@@ -274,6 +276,14 @@ func (r *Runner) RunCommand(ctx context.Context, c *Command, stdio Stdio) (int, 
 	switch {
 	case c.NullInput:
 		runOne(nil, "<unknown>")
+	case c.Slurp && c.RawInput:
+		// jq -Rs: the whole input, every line end kept, is one string.
+		all, err := inputs.rawAll()
+		if err != nil {
+			fmt.Fprintf(stderr, "jq: error (at %s): %v\n", name, err)
+			return ExitUsage, nil
+		}
+		runOne(all, name)
 	case c.Slurp:
 		var all []any
 		for {
@@ -363,15 +373,21 @@ func (s *state) emit(v any) error {
 	return nil
 }
 
-// inputStream decodes a stream of JSON values from the inputs in turn.
+// inputStream decodes a stream of JSON values from the inputs in turn,
+// or with raw set (jq -R) reads them a line at a time, each line a string.
 type inputStream struct {
 	readers []io.Reader
 	closers []io.Closer
 	dec     *json.Decoder
 	count   int
+	raw     bool
+	lines   *bufio.Reader
 }
 
 func (in *inputStream) next() (any, error) {
+	if in.raw {
+		return in.nextLine()
+	}
 	for {
 		if in.dec == nil {
 			if len(in.readers) == 0 {
@@ -398,8 +414,46 @@ func (in *inputStream) next() (any, error) {
 	}
 }
 
+// nextLine returns the next line of the inputs (read as one stream, as
+// jq concatenates its files) without its newline; a last line without one
+// is a line too.
+func (in *inputStream) nextLine() (any, error) {
+	if in.lines == nil {
+		in.lines = bufio.NewReader(io.MultiReader(in.readers...))
+	}
+	line, err := in.lines.ReadString('\n')
+	if err == io.EOF && line == "" {
+		in.close()
+		return nil, io.EOF
+	}
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	in.count++
+	return strings.TrimSuffix(line, "\n"), nil
+}
+
+// rawAll returns the inputs, concatenated, as one string (jq -Rs).
+func (in *inputStream) rawAll() (string, error) {
+	defer in.close()
+	var b strings.Builder
+	for _, r := range in.readers {
+		if _, err := io.Copy(&b, r); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+func (in *inputStream) close() {
+	for _, c := range in.closers {
+		c.Close()
+	}
+	in.closers = nil
+}
+
 func (r *Runner) openInputs(c *Command, stdio Stdio) (*inputStream, string, error) {
-	in := &inputStream{}
+	in := &inputStream{raw: c.RawInput}
 	if len(c.Files) == 0 {
 		if stdio.Stdin != nil {
 			in.readers = []io.Reader{stdio.Stdin}

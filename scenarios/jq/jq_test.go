@@ -9,6 +9,14 @@ import (
 	"testing"
 )
 
+// sseModel is the streaming scenario's filter: every data event's model,
+// once.
+const sseModel = `[splits("\n") | select(startswith("data: {")) | ltrimstr("data: ") | fromjson | .model] | unique | .[]`
+
+// sseChat is a chat stream with its usage chunk, as fakeopenai sends it.
+const sseChat = "data: {\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"delta\":{\"content\":\"4\"}}],\"usage\":null}\n\n" +
+	"data: {\"model\":\"gpt-4o-2024-08-06\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n"
+
 func TestRun(t *testing.T) {
 	const chat = `{"id":"c1","model":"gpt-4o-mini-2024-07-18","choices":[{"message":{"content":"4"}}],"usage":{"total_tokens":12}}`
 	tests := []struct {
@@ -39,6 +47,13 @@ func TestRun(t *testing.T) {
 		{name: "not json (an HTML error page)", args: []string{"-r", ".model"}, stdin: "<html>500</html>", stderr: "Cannot parse input", exit: ExitUsage},
 		{name: "empty input", args: []string{"-r", ".model"}, stdin: "", stdout: ""},
 		{name: "halt_error", args: []string{"-n", `"bye\n" | halt_error(3)`}, stderr: "bye", exit: 3},
+		{name: "raw input: a string per line", args: []string{"-c", "-R", "."}, stdin: "data: {\"a\":1}\n\nlast", stdout: "\"data: {\\\"a\\\":1}\"\n\"\"\n\"last\"\n"},
+		{name: "raw input keeps a carriage return", args: []string{"-c", "--raw-input", "."}, stdin: "a\r\n", stdout: "\"a\\r\"\n"},
+		{name: "raw input, empty", args: []string{"-R", "."}, stdin: "", stdout: ""},
+		{name: "raw slurp: all input one string", args: []string{"-c", "-Rs", "."}, stdin: "a\nb\n", stdout: "\"a\\nb\\n\"\n"},
+		{name: "raw slurp of nothing is the empty string", args: []string{"-c", "-Rs", "."}, stdin: "", stdout: "\"\"\n"},
+		{name: "SSE: the chunks' model once", args: []string{"-rRs", sseModel}, stdin: sseChat, stdout: "gpt-4o-2024-08-06\n"},
+		{name: "SSE per line", args: []string{"-rR", `select(startswith("data: {")) | ltrimstr("data: ") | fromjson | .model`}, stdin: sseChat, stdout: "gpt-4o-2024-08-06\ngpt-4o-2024-08-06\n"},
 	}
 	r := NewRunner()
 	for _, tt := range tests {

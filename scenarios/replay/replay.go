@@ -203,6 +203,13 @@ type Options struct {
 	// is seen as the doc's reader would see it. Real curl (SystemTools)
 	// always opens its own, whatever this says.
 	ReuseConnections bool
+	// Concurrency is how many workers run the snippet's loop iterations at
+	// once (0 or 1: one at a time, as the doc's loop; at most
+	// MaxConcurrency). The planned count and the sequential cap hold; the
+	// arrival order interleaves the workers' (concurrency.go), and the
+	// scheduler is classified within the requests in flight together
+	// (scheduler.go).
+	Concurrency int
 	// Route, when set, is an HTTPRoute of the user's own whose rule gives
 	// the split to verify instead of the scenario's manifests (not with
 	// Weights, nor for a scenario with steps).
@@ -211,6 +218,10 @@ type Options struct {
 	// the scenario's manifests: category name → weight, every category
 	// named (a gateway configured with other weights than the scenario's).
 	Weights map[string]int32
+	// ExpectFailover: the gateway is expected to retry a faulty arm's
+	// failures on the other arms (scenarios.ApplyFaults), rather than pass
+	// them through as Gateway API's weights alone imply.
+	ExpectFailover bool
 	// Progress receives a progress line on long runs; nil is quiet.
 	Progress io.Writer
 	// Logger receives debug records; nil discards.
@@ -267,6 +278,9 @@ type Report struct {
 	// Planned is the loop size asked for; Requests the iterations made.
 	Planned  int `json:"planned"`
 	Requests int `json:"requests"`
+	// Concurrency is how many workers sent the requests (--concurrency):
+	// above 1 the recorded order interleaves them.
+	Concurrency int `json:"concurrency"`
 	// Expected lists the categories and their weights from the manifests.
 	Expected []scenarios.Category `json:"expected"`
 	Counts   map[string]int64     `json:"counts"`
@@ -280,6 +294,8 @@ type Report struct {
 	// Interrupted is set when the caller's context ended the replay early:
 	// the verdict is then INCONCLUSIVE, never PASS.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Faults give each faulty arm's error share, expected and observed.
+	Faults []scenarios.FaultShare `json:"faults,omitempty"`
 	// Run is the verdict's share of its run's false-failure rate (RunAll);
 	// nil for a replay run on its own.
 	Run      *RunShare     `json:"run,omitempty"`
@@ -293,6 +309,9 @@ type Report struct {
 	// into Verdict (scheduler.go); nil when no order was recorded.
 	Scheduler    *sched.Result       `json:"scheduler,omitempty"`
 	ModelVerdict *sched.ModelVerdict `json:"model_verdict,omitempty"`
+	// Usage is the tokens the responses reported, per category (usage.go);
+	// nil when no response carried usage.
+	Usage *Usage `json:"usage,omitempty"`
 }
 
 func (r *Report) label() string {
@@ -380,7 +399,16 @@ func Run(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, opts Options)
 	if expected, err = withWeights(s, expected, opts.Weights); err != nil {
 		return nil, err
 	}
-	return run(ctx, s, snippet, expected, "", ep, opts)
+	base := expected
+	if expected, err = s.ApplyFaults(expected, opts.ExpectFailover); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+	}
+	rep, err := run(ctx, s, snippet, expected, "", ep, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep.Faults = s.FaultShares(base, rep.Counts, opts.ExpectFailover)
+	return rep, nil
 }
 
 func pickSnippet(s *scenarios.Scenario, name string) (*scenarios.Snippet, error) {
@@ -392,6 +420,9 @@ func pickSnippet(s *scenarios.Scenario, name string) (*scenarios.Snippet, error)
 
 func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet, expected []scenarios.Category, step string, ep *Endpoint, opts Options) (*Report, error) {
 	start := time.Now()
+	if err := validConcurrency(opts.Concurrency); err != nil {
+		return nil, err
+	}
 	var err error
 	logger := opts.Logger
 	if logger == nil {
@@ -480,8 +511,10 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 			cancel()
 		}
 	}
+	usage := newUsageTally()
 	onIteration := func(it shell.Iteration) {
 		n++
+		usage.add(it)
 		commands += it.Curls
 		recordRequest(seqRec, start, it, commands, opts.SystemTools)
 		counts[it.Category]++
@@ -502,7 +535,7 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 			return
 		}
 		if seq != nil && seqDecided {
-			if n%holdCheckEvery == 0 && modelAllowsStop(seqRec, simCats, alpha) {
+			if holdCheckDue(n) && modelAllowsStop(seqRec, simCats, alpha) {
 				cancel()
 			}
 			return
@@ -533,32 +566,21 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 			}
 		}
 	}
-	// The shell expands a brace range to at most 16,384 words, so a long
-	// replay runs the snippet in chunks; the loop variable restarts at the
-	// range's start in each chunk (the doc's snippets do not use it).
-	var runErr error
-	for remaining := planned; remaining > 0 && runCtx.Err() == nil; {
-		chunk := min(remaining, maxChunk)
-		remaining -= chunk
-		before := n
-		_, runErr = shell.Run(runCtx, snippet.Script, shell.Options{
-			Env:         ep.Env,
-			Iterations:  chunk,
-			Client:      client,
-			SystemTools: opts.SystemTools,
-			Connections: opts.connPolicy(),
-			RewriteURL:  ep.rewriteURL(),
-			Classifier:  classifier,
-			Logger:      logger,
-			OnIteration: onIteration,
-		})
-		if runErr != nil {
-			break
-		}
-		if n == before {
-			break // the snippet ran but its loop made no iteration
-		}
+	// The loop's iterations, shared among opts.Concurrency workers and
+	// run in chunks (concurrency.go); onIteration sees them one at a time.
+	if opts.workers() > 1 {
+		poolFor(client, opts.workers())
 	}
+	lp := &loop{script: snippet.Script, planned: planned, workers: opts.workers(), deliver: onIteration, opts: shell.Options{
+		Env:         ep.Env,
+		Client:      client,
+		SystemTools: opts.SystemTools,
+		Connections: opts.connPolicy(),
+		RewriteURL:  ep.rewriteURL(),
+		Classifier:  classifier,
+		Logger:      logger,
+	}}
+	runErr := lp.run(ctx, runCtx)
 	// On a terminal the last progress line has no newline yet.
 	prog.done(n, counts)
 	// The caller's context ending (SIGINT, SIGTERM) before the plan or the
@@ -590,8 +612,9 @@ func run(ctx context.Context, s *scenarios.Scenario, snippet *scenarios.Snippet,
 	rep := &Report{
 		Scenario: s.Name, Title: s.Title, Snippet: snippet.Name, Step: step, Target: ep.Name,
 		Planned: planned, Requests: n, Expected: expected, Counts: counts, Failures: failures,
-		Sequence: seqRec,
+		Sequence: seqRec, Concurrency: max(opts.Concurrency, 1),
 	}
+	rep.Usage = usage.report()
 	cf := countsFile(label, expected, counts, alpha, &sim.PowerStatement{Delta: delta})
 	rep.Verdict, err = sim.Verify(cf, sim.Options{Alpha: alpha, Delta: delta, Beta: 1 - target})
 	if err != nil {

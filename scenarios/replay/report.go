@@ -34,6 +34,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := r.Verdict.WriteTable(indent(w)); err != nil {
 		return err
 	}
+	for _, f := range r.Faults {
+		if _, err := fmt.Fprintf(w, "  %s\n", f); err != nil {
+			return err
+		}
+	}
 	// A verdict in Holm's family has sim's run-level line in its table;
 	// the others state the share they kept.
 	if r.Run != nil && r.Verdict.Run == nil && r.Run.Correction == CorrectionBonferroni {
@@ -43,6 +48,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if err := r.writeScheduler(w); err != nil {
 		return err
+	}
+	// Only replays whose answers reported tokens (an LLM provider's) get
+	// the table; a helloworld answer has no usage to show.
+	if r.Usage != nil {
+		if err := r.Usage.writeText(w); err != nil {
+			return err
+		}
 	}
 	for _, f := range r.Failures {
 		if _, err := fmt.Fprintf(w, "  example of a request without a category: %s\n", f); err != nil {

@@ -3,7 +3,9 @@ package replay
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/sim"
@@ -23,18 +25,22 @@ import (
 // could void). An interrupted replay keeps its INCONCLUSIVE verdict: the
 // class is reported, but a partial run decides nothing.
 //
-// Replays send one request at a time, so the order is exact (Tolerance 0).
+// A replay that sends one request at a time keeps the order exact
+// (Tolerance 0); with several workers the arrival order is the gateway's
+// give or take the requests in flight together (overlapTolerance).
 func applyScheduler(r *Report) error {
 	if r.Sequence == nil || r.Sequence.Len() == 0 {
 		return nil
 	}
 	cf := r.CountsFile()
-	sc, err := sequence.Schedule(r.Sequence, cf.Categories, sequence.ScheduleOptions{Alpha: r.Verdict.Alpha})
+	sc, err := schedule(r.Sequence, cf.Categories, r.Verdict.Alpha)
 	if err != nil {
 		return fmt.Errorf("scheduler of %s: %w", r.label(), err)
 	}
 	r.Scheduler, r.ModelVerdict = &sc.Result, &sc.Verdict
-	independent := sc.Result.Scheduler == sched.Independent
+	// An empty outcome leaves the counts verdict standing: independent
+	// draws, or a regular order seen through overlapping requests.
+	independent := sc.Verdict.Outcome == ""
 	switch {
 	case r.Interrupted:
 		r.Verdict.Scheduler = string(sc.Result.Scheduler)
@@ -61,6 +67,8 @@ func (r *Report) writeScheduler(w io.Writer) error {
 	switch {
 	case r.Interrupted:
 		decided = fmt.Sprintf("not applied: the replay was interrupted, and a partial run decides nothing (the %s test would say: %s)", r.ModelVerdict.Test, r.ModelVerdict.Reason)
+	case r.ModelVerdict.Scheduler != sched.Independent && r.ModelVerdict.Outcome == "":
+		decided = "the counts test decides: " + r.ModelVerdict.Reason
 	case r.ModelVerdict.Scheduler != sched.Independent:
 		decided = fmt.Sprintf("the %s test decides, not the counts test above: %s", r.ModelVerdict.Test, r.ModelVerdict.Reason)
 		if r.Sequential != nil {
@@ -69,7 +77,7 @@ func (r *Report) writeScheduler(w io.Writer) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "  scheduler: %s (%s)\n    %s\n", r.Scheduler.Scheduler, r.Scheduler.Evidence(cats), decided)
-	if !r.Interrupted && r.ModelVerdict.Scheduler != sched.Independent {
+	if !r.Interrupted && r.ModelVerdict.Scheduler != sched.Independent && r.ModelVerdict.Outcome != "" {
 		for _, f := range r.ModelVerdict.Failures {
 			fmt.Fprintf(&b, "      - %s\n", f)
 		}
@@ -98,8 +106,25 @@ func (r *Report) junitProperties() []junitProperty {
 }
 
 // holdCheckEvery is how often, in requests, a run held past its sequential
-// decision classifies its order again.
+// decision classifies its order again at first; see holdCheckDue.
 const holdCheckEvery = 10
+
+// holdCheckDue says whether a run held past its sequential decision
+// classifies its order again after n requests. Each check classifies the
+// whole order, so checking every holdCheckEvery requests costs time
+// quadratic in n (half a second of checks by a 6,300-request cap,
+// BenchmarkHoldChecks). The step doubles instead as n grows, staying
+// within max(10, n/20) (a long run is held at most 5 % longer than the
+// model needs) and a multiple of holdCheckEvery: below 400 requests every
+// 10, from 400 every 20, from 800 every 40… — 10 to 20 checks per
+// doubling of n, so the checks cost O(n log n) in all.
+func holdCheckDue(n int) bool {
+	step := holdCheckEvery
+	for 2*step <= n/20 {
+		step *= 2
+	}
+	return n > 0 && n%step == 0
+}
 
 // modelAllowsStop says whether a sequential decision may end the run now:
 // when the order recorded so far is independent draws (what the sequential
@@ -107,12 +132,74 @@ const holdCheckEvery = 10
 // its own (PASS or FAIL). An order that fits no model yet, or a bursty one
 // with too few whole periods, keeps the run going.
 func modelAllowsStop(rec *sequence.Recording, cats []sim.Category, alpha float64) bool {
-	sc, err := sequence.Schedule(rec, cats, sequence.ScheduleOptions{Alpha: alpha})
+	sc, err := schedule(rec, cats, alpha)
 	if err != nil {
 		return true
 	}
-	if sc.Result.Scheduler == sched.Independent {
-		return true
+	// An empty outcome: the counts test, which the sequential one is, decides.
+	return sc.Verdict.Outcome == "" || sc.Verdict.Outcome == sim.OutcomePass || sc.Verdict.Outcome == sim.OutcomeFail
+}
+
+// schedule classifies rec's arrival order, within overlapTolerance of the
+// gateway's, and judges it. Requests in flight together hide a round
+// robin's period: the gateway picked in an order known only to within
+// the requests that overlapped, so no period is confirmed and the order
+// is undetermined, its counts over windows varying less than independent
+// draws' (a replay one request at a time finds the period). Such an order
+// is more regular than independent draws, never burstier: a correct round
+// robin's counts stray from the weights less than independent draws' do,
+// so the counts test, whose false-failure rate is stated for independent
+// draws, decides it as it does them. An order whose windows vary more, or
+// whose runs are long, stays undetermined: bursts would void the counts
+// test.
+func schedule(rec *sequence.Recording, cats []sim.Category, alpha float64) (sequence.Scheduler, error) {
+	tolerance := overlapTolerance(rec)
+	sc, err := sequence.Schedule(rec, cats, sequence.ScheduleOptions{Alpha: alpha, Tolerance: tolerance})
+	if err != nil {
+		return sc, err
 	}
-	return sc.Verdict.Outcome == sim.OutcomePass || sc.Verdict.Outcome == sim.OutcomeFail
+	res := sc.Result
+	if tolerance > 0 && res.Scheduler == sched.Undetermined && res.BurstLength == nil && res.DispersionWindow > 0 &&
+		res.DispersionChi2 < float64(res.N/res.DispersionWindow-1) {
+		sc.Verdict = sched.ModelVerdict{
+			Scheduler: sched.Undetermined,
+			Test:      "counts",
+			Reason: fmt.Sprintf("the requests overlapped, so the order the gateway picked in is known only approximately and no period can be confirmed; "+
+				"counts over windows of %d requests vary less than independent draws' (p = %.3g): a scheduler more regular than random, such as a round robin, whose counts stray from correct weights less than independent draws' do, so the counts test decides as for independent draws",
+				res.DispersionWindow, res.DispersionP),
+		}
+	}
+	return sc, nil
+}
+
+// overlapTolerance is how far the counts of a window of rec's arrival
+// order may be from those of the same window of the order the gateway
+// picked backends in (sched.Options.Tolerance). A request is picked
+// between its send and its answer, so two requests picked in one order
+// and answered in the other were in flight together: with at most depth
+// requests in flight at once, a request's two positions differ by less
+// than depth, and a window's count of a category by at most depth-1 at
+// each of its two ends. One request at a time (depth 1, every request
+// sent once the previous one was answered) keeps the order exact:
+// tolerance 0.
+func overlapTolerance(rec *sequence.Recording) int {
+	sent := make([]time.Duration, 0, rec.Len())
+	received := make([]time.Duration, 0, rec.Len())
+	for _, req := range rec.All() {
+		sent = append(sent, req.Sent)
+		received = append(received, req.Received)
+	}
+	slices.Sort(sent)
+	slices.Sort(received)
+	// In flight at the i-th send: the i+1 requests sent by then, less
+	// those answered by then (an answer at the very moment of a send is
+	// over before it).
+	depth, done := 0, 0
+	for i, t := range sent {
+		for done < len(received) && received[done] <= t {
+			done++
+		}
+		depth = max(depth, i+1-done)
+	}
+	return 2 * max(depth-1, 0)
 }

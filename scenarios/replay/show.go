@@ -101,6 +101,11 @@ func Describe(ctx context.Context, s *scenarios.Scenario) (*Show, error) {
 	for _, c := range cats {
 		byBackend[c.Backend] = c.Name
 	}
+	// A faulty arm's errors are part of the split a replay verifies (the
+	// provider injects them: splitproof fakeopenai --model-faults).
+	if sh.Categories, err = s.ExpectedWithFaults(false); err != nil {
+		return nil, err
+	}
 	for _, g := range set.Gateways {
 		for _, l := range g.Spec.Listeners {
 			sl := ShowListener{Gateway: g.Namespace + "/" + g.Name, Port: int32(l.Port), Protocol: string(l.Protocol)}

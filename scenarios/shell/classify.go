@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/splitproof/splitproof/scenarios/curl"
 )
 
 // statusLine finds the last status line `curl -i` printed (after redirects).
@@ -89,6 +91,12 @@ const (
 //  3. then by kind: the status ("200"), the regexp's first group (or whole
 //     match), or the jq expression's single scalar result; nothing found →
 //     [CategoryUnmatched].
+//
+// A content classifier reading [SourceAuto] reads the last response's body,
+// unless that body is a server-sent event stream (Content-Type
+// text/event-stream): then it reads what the snippet printed, as under
+// SystemTools, since the snippet's own pipeline is what turns the events
+// into one answer.
 type Classifier struct {
 	kind   classifierKind
 	source Source
@@ -164,14 +172,7 @@ func (c *Classifier) Classify(it *Iteration) (string, error) {
 					return string(m[1]), nil
 				}
 			}
-			if c.kind == kindJQ && !json.Valid(bytes.TrimSpace(it.Stdout)) {
-				// The snippet piped through its own `jq -r`: what it
-				// printed is already the value the classifier would extract.
-				if v := strings.TrimSpace(string(it.Stdout)); v != "" && !strings.Contains(v, "\n") {
-					return v, nil
-				}
-			}
-			return c.content(it.Stdout)
+			return c.printed(it)
 		}
 		return CategoryError, errors.New("no HTTP response was recorded in this iteration")
 	}
@@ -190,7 +191,33 @@ func (c *Classifier) Classify(it *Iteration) (string, error) {
 	if c.source == SourceStdout {
 		return c.content(it.Stdout)
 	}
+	if c.source == SourceAuto && isEventStream(last) {
+		// A server-sent event stream is no JSON document, and a regexp
+		// over it would read whichever event comes first: what the
+		// snippet's own pipeline made of the events is the answer, as
+		// under real curl.
+		return c.printed(it)
+	}
 	return c.content(last.Body)
+}
+
+// printed classifies what the iteration printed. A snippet that piped
+// through its own `jq -r` printed the value the jq classifier would
+// extract: one line that is not JSON is taken as it is.
+func (c *Classifier) printed(it *Iteration) (string, error) {
+	if c.kind == kindJQ && !json.Valid(bytes.TrimSpace(it.Stdout)) {
+		if v := strings.TrimSpace(string(it.Stdout)); v != "" && !strings.Contains(v, "\n") {
+			return v, nil
+		}
+	}
+	return c.content(it.Stdout)
+}
+
+// isEventStream reports whether ex's body is a server-sent event stream.
+func isEventStream(ex *curl.Exchange) bool {
+	ct := ex.Header.Get("Content-Type")
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
 }
 
 func (c *Classifier) content(data []byte) (string, error) {

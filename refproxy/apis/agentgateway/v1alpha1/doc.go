@@ -1,7 +1,11 @@
 // Package v1alpha1 holds splitproof's Go type for agentgateway's
 // AgentgatewayBackend (group agentgateway.dev, version v1alpha1): the subset of
 // fields the documented examples use, plus the host/port/path overrides that
-// let tests point an AI backend at a local fake provider.
+// let tests point an AI backend at a local fake provider. Of agentgateway's
+// providers it models openai and anthropic (each with its one field, model);
+// the others, provider groups, pathPrefix and spec.policies.ai are not
+// modelled, so the strict loader refuses them as unknown fields rather than
+// serve them wrongly.
 //
 // It owns the type, its deep copies (so it satisfies runtime.Object for
 // controller-runtime), its scheme registration (AddToScheme) and Validate,

@@ -54,13 +54,19 @@ type AIBackend struct {
 	Provider LLMProvider `json:"provider"`
 }
 
-// LLMProvider is a provider and where to reach it.
+// LLMProvider is a provider and where to reach it. Exactly one provider is
+// set; of agentgateway's seven, splitproof models openai and anthropic.
+//
+// +kubebuilder:validation:ExactlyOneOf=openai;anthropic
 type LLMProvider struct {
 	// OpenAI selects the OpenAI chat completions API.
-	// +required
+	// +optional
 	OpenAI *OpenAIProvider `json:"openai,omitempty"`
-	// Host overrides the provider's default host (api.openai.com): an IP
-	// address or a DNS subdomain name.
+	// Anthropic selects Anthropic's Messages API.
+	// +optional
+	Anthropic *AnthropicProvider `json:"anthropic,omitempty"`
+	// Host overrides the provider's default host (api.openai.com,
+	// api.anthropic.com): an IP address or a DNS subdomain name.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$`
@@ -71,7 +77,8 @@ type LLMProvider struct {
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port,omitempty"`
 	// Path overrides the upstream path; without it a route path such as
-	// /test is sent to /v1/chat/completions.
+	// /test is sent to /v1/chat/completions (openai) or /v1/messages
+	// (anthropic).
 	// +optional
 	// +kubebuilder:validation:Pattern=`^/`
 	Path string `json:"path,omitempty"`
@@ -79,6 +86,17 @@ type LLMProvider struct {
 
 // OpenAIProvider configures OpenAI.
 type OpenAIProvider struct {
+	// Model, when set, replaces the model of every request.
+	Model string `json:"model,omitempty"`
+}
+
+// AnthropicProvider configures Anthropic. agentgateway's AnthropicConfig
+// (github.com/agentgateway/agentgateway,
+// controller/api/v1alpha1/agentgateway/agentgateway_backend_types.go at
+// commits afc54f1a2b16 and 75b4e6ce6e0e) has this one field, model, beside
+// the provider-level host, port and path above; the key comes, as for
+// openai, from spec.policies.auth.secretRef.
+type AnthropicProvider struct {
 	// Model, when set, replaces the model of every request.
 	Model string `json:"model,omitempty"`
 }

@@ -30,7 +30,16 @@ func TestValidate(t *testing.T) {
 			b.Spec.AI.Provider.Host, b.Spec.AI.Provider.Port, b.Spec.AI.Provider.Path = "127.0.0.1", 8080, "/v1/chat/completions"
 		}, nil},
 		{"no ai", func(b *AgentgatewayBackend) { b.Spec.AI = nil }, []string{"spec.ai: Required value"}},
-		{"no provider", func(b *AgentgatewayBackend) { b.Spec.AI.Provider.OpenAI = nil }, []string{"spec.ai.provider.openai: Required value"}},
+		{"no provider", func(b *AgentgatewayBackend) { b.Spec.AI.Provider.OpenAI = nil }, []string{"spec.ai.provider: Required value: exactly one provider"}},
+		{"anthropic", func(b *AgentgatewayBackend) {
+			b.Spec.AI.Provider = LLMProvider{Anthropic: &AnthropicProvider{Model: "claude-sonnet-4-5"}}
+		}, nil},
+		{"anthropic with local override and no model", func(b *AgentgatewayBackend) {
+			b.Spec.AI.Provider = LLMProvider{Anthropic: &AnthropicProvider{}, Host: "127.0.0.1", Port: 8080, Path: "/v1/messages"}
+		}, nil},
+		{"two providers", func(b *AgentgatewayBackend) {
+			b.Spec.AI.Provider.Anthropic = &AnthropicProvider{Model: "claude-sonnet-4-5"}
+		}, []string{"spec.ai.provider: Invalid value: \"openai, anthropic\": exactly one provider may be set"}},
 		{"port too large", func(b *AgentgatewayBackend) { b.Spec.AI.Provider.Port = 65536 }, []string{"spec.ai.provider.port: Invalid value: 65536"}},
 		{"negative port", func(b *AgentgatewayBackend) { b.Spec.AI.Provider.Port = -1 }, []string{"spec.ai.provider.port: Invalid value: -1"}},
 		{"relative path", func(b *AgentgatewayBackend) { b.Spec.AI.Provider.Path = "v1" }, []string{`spec.ai.provider.path: Invalid value: "v1": must start with "/"`}},
@@ -39,7 +48,7 @@ func TestValidate(t *testing.T) {
 		{"empty secret name", func(b *AgentgatewayBackend) { b.Spec.Policies.Auth.SecretRef.Name = "" }, []string{"spec.policies.auth.secretRef.name: Required value"}},
 		{"several at once", func(b *AgentgatewayBackend) {
 			b.Spec.AI.Provider = LLMProvider{Port: 70000, Path: "x"}
-		}, []string{"spec.ai.provider.openai: Required", "spec.ai.provider.port: Invalid", "spec.ai.provider.path: Invalid"}},
+		}, []string{"spec.ai.provider: Required", "spec.ai.provider.port: Invalid", "spec.ai.provider.path: Invalid"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 // Validate reports what is wrong with the backend's spec, each error naming
-// its field path (for example spec.ai.provider.openai). JSON decoding only
+// its field path (for example spec.ai.provider.port). JSON decoding only
 // checks types; these are the rules the resource's schema adds on top, for
 // the subset of fields splitproof models. An empty list means valid.
 func (b *AgentgatewayBackend) Validate() field.ErrorList {
@@ -46,8 +46,12 @@ func (s *AgentgatewayBackendSpec) validate(p *field.Path) field.ErrorList {
 
 func (l *LLMProvider) validate(p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if l.OpenAI == nil {
-		errs = append(errs, field.Required(p.Child("openai"), "a provider is required; splitproof supports openai"))
+	// The schema's ExactlyOneOf rule: one provider, never two.
+	switch {
+	case l.OpenAI == nil && l.Anthropic == nil:
+		errs = append(errs, field.Required(p, "exactly one provider is required; splitproof supports openai and anthropic"))
+	case l.OpenAI != nil && l.Anthropic != nil:
+		errs = append(errs, field.Invalid(p, "openai, anthropic", "exactly one provider may be set"))
 	}
 	if l.Host != "" && net.ParseIP(l.Host) == nil {
 		for _, msg := range validation.IsDNS1123Subdomain(l.Host) {
