@@ -18,6 +18,10 @@ if [ "$(nproc)" -lt 2 ]; then
   exit 2
 fi
 
+phase_start "install nginx and haproxy if missing (ci/install.sh)"
+bash "$REPO_ROOT/ci/install.sh" test
+phase_end
+
 phase_start "build splitproof, benchpeers and caddy (cached)"
 "$REPO_ROOT/ci/build.sh" >/dev/null
 static_go build -o "$REPO_ROOT/bin/benchpeers" ./ci/benchpeers

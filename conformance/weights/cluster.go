@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -135,8 +136,11 @@ func (c Cluster) open(ctx context.Context, s *scenarios.Scenario) (cc *clusterCa
 	}
 	wctx, cancel := context.WithTimeout(ctx, c.ReadyTimeout)
 	defer cancel()
-	// A namespace of an earlier run still terminating refuses new objects.
-	if err := waitNamespaceGone(wctx, client, ns); err != nil {
+	// A namespace of an earlier run still terminating refuses new objects,
+	// and an earlier case's Gateway still draining may keep answering on an
+	// address or hostname this case gets (a load balancer handing a freed
+	// address out again): every case's namespace must be gone first.
+	if err := waitCasesGone(wctx, client); err != nil {
 		return nil, err
 	}
 	cc = &clusterCase{plan: plan, applier: applier}
@@ -383,17 +387,25 @@ func GatewayService(svcs []corev1.Service, gw types.NamespacedName, addr string)
 	return nil
 }
 
-// waitNamespaceGone waits while namespace ns is terminating.
-func waitNamespaceGone(ctx context.Context, client kubernetes.Interface, ns string) error {
+// waitCasesGone waits while a namespace labelled CaseLabel (this run's
+// earlier cases, or an earlier run's) is terminating.
+func waitCasesGone(ctx context.Context, client kubernetes.Interface) error {
+	var left []string
 	err := poll(ctx, func(ctx context.Context) bool {
-		n, err := client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return true
+		list, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: CaseLabel})
+		if err != nil {
+			return false
 		}
-		return err == nil && n.Status.Phase != corev1.NamespaceTerminating
+		left = left[:0]
+		for _, n := range list.Items {
+			if n.Status.Phase == corev1.NamespaceTerminating {
+				left = append(left, n.Name)
+			}
+		}
+		return len(left) == 0
 	})
 	if err != nil {
-		return fmt.Errorf("namespace %s of an earlier run is still terminating: %w", ns, err)
+		return fmt.Errorf("namespaces of earlier cases still terminating (%s): %w", strings.Join(left, ", "), err)
 	}
 	return nil
 }
