@@ -130,6 +130,7 @@ func TestVerifyScheduler(t *testing.T) {
 	random := write("random.txt", picks(picker.Random, []int32{10, 10, 80}, 1000))
 	wrong := write("wrong.txt", picks(picker.Smooth, []int32{20, 20, 60}, 1000))
 	perConn := writePerConnection(t, filepath.Join(dir, "per-connection.json"), 2500, 2)
+	overlapped := writeOverlapped(t, filepath.Join(dir, "overlapped.json"), 1000, 8)
 	weights := "v1=10,v2=10,v3=80"
 	tests := []struct {
 		name string
@@ -149,6 +150,8 @@ func TestVerifyScheduler(t *testing.T) {
 			[]string{"scheduler: deterministic (period 5", "not exact", "(v1, v2, v3)", "verdict: FAIL"}},
 		{"per-connection JSON", []string{"--sequence", perConn}, ExitOK,
 			[]string{"5000 responses in arrival order, 2500 connection(s), traced", "scheduler: per-connection (2500 of 2500 connections carried several requests", "the backends of 2500 connections (one draw each) agree with the weights", "verdict: PASS"}},
+		{"a round robin recorded by 8 workers: left to the counts test", []string{"--sequence", overlapped}, ExitOK,
+			[]string{"scheduler: undetermined (", "the counts test decides: the requests overlapped", "verdict: PASS"}},
 		{"--json reports the scheduler", []string{"--weights", weights, "--sequence", smooth, "--json"}, ExitOK,
 			[]string{`"scheduler": {`, `"scheduler": "deterministic"`, `"period_confirmed": true`, `"model_verdict": {`, `"test": "exactness"`, `"outcome": "pass"`}},
 		{"--file with a sequence is classified too", []string{"--file", perConn, "--json"}, ExitOK,
@@ -211,6 +214,37 @@ func writePerConnection(t *testing.T, path string, conns, k int) string {
 		for range k {
 			rec.Add(at, at+time.Millisecond/2, uint64(c), 200, name)
 			at += time.Millisecond
+		}
+	}
+	cats := []sim.Category{{Name: "v1", Weight: 10}, {Name: "v2", Weight: 10}, {Name: "v3", Weight: 80}}
+	var b bytes.Buffer
+	if err := sequence.Write(&b, sequence.File{CountsFile: sim.CountsFile{Categories: cats, Counts: rec.Counts()}, Sequence: rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// writeOverlapped writes the replayer's JSON for a smooth round robin
+// 10/10/80 recorded by `inFlight` workers: requests sent inFlight at a time
+// and answered in a shuffled order within each batch (seeded), as a replay
+// with --concurrency records them; returns its path.
+func writeOverlapped(t *testing.T, path string, n, inFlight int) string {
+	t.Helper()
+	rec := sequence.New(time.Date(2026, 12, 4, 13, 0, 0, 0, time.UTC), sequence.ConnsTraced)
+	p := picker.MustNew(picker.Smooth, []int32{10, 10, 80}, 1)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for batch := 0; batch < n; batch += inFlight {
+		names := make([]string, min(inFlight, n-batch))
+		for i := range names {
+			names[i] = fmt.Sprintf("v%d", p.Pick()+1)
+		}
+		rng.Shuffle(len(names), func(a, b int) { names[a], names[b] = names[b], names[a] })
+		sent := time.Duration(batch/inFlight) * time.Millisecond
+		for i, name := range names {
+			rec.Add(sent, sent+time.Millisecond/2, uint64(batch+i+1), 200, name)
 		}
 	}
 	cats := []sim.Category{{Name: "v1", Weight: 10}, {Name: "v2", Weight: 10}, {Name: "v3", Weight: 80}}

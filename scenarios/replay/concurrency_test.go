@@ -270,32 +270,6 @@ func TestConcurrencyDeterministicGateway(t *testing.T) {
 	}
 }
 
-// TestOverlapTolerance: the tolerance follows the most requests in flight
-// at once, from the recorded send and answer times.
-func TestOverlapTolerance(t *testing.T) {
-	ms := time.Millisecond
-	for _, tt := range []struct {
-		name      string
-		intervals [][2]time.Duration // sent, received
-		want      int
-	}{
-		{"one at a time, back to back", [][2]time.Duration{{0, ms}, {ms, 2 * ms}, {2 * ms, 3 * ms}}, 0},
-		{"two overlap", [][2]time.Duration{{0, 2 * ms}, {ms, 3 * ms}, {4 * ms, 5 * ms}}, 2},
-		{"three overlap, answered out of order", [][2]time.Duration{{0, 5 * ms}, {ms, 2 * ms}, {ms, 3 * ms}, {6 * ms, 7 * ms}}, 4},
-		{"empty", nil, 0},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := sequence.New(time.Now(), sequence.ConnsNone)
-			for _, iv := range tt.intervals {
-				rec.Add(iv[0], iv[1], 0, 200, "v1")
-			}
-			if got := overlapTolerance(rec); got != tt.want {
-				t.Fatalf("tolerance %d, want %d", got, tt.want)
-			}
-		})
-	}
-}
-
 // TestHoldCheckDue: every 10 requests below 400, then a step that doubles
 // and stays a multiple of 10 within n/20; far fewer checks by a
 // 6,300-request cap than one every 10.
@@ -384,7 +358,7 @@ func TestScheduleOverlapped(t *testing.T) {
 		{"bursty, 4 workers", blocks(1000), 4, "bursty", "whole-periods", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sc, err := schedule(record(tt.order, tt.inFlight), cats, sim.DefaultAlpha)
+			sc, err := sequence.Schedule(record(tt.order, tt.inFlight), cats, sequence.ScheduleOptions{Alpha: sim.DefaultAlpha})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -78,7 +78,7 @@ func TestOverlappedRoundRobinFalseFailure(t *testing.T) {
 							}
 						}
 					}
-					sc, err := schedule(rec, cats, alpha)
+					sc, err := sequence.Schedule(rec, cats, sequence.ScheduleOptions{Alpha: alpha})
 					if err != nil {
 						t.Fatal(err)
 					}

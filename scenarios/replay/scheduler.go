@@ -3,9 +3,7 @@ package replay
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/splitproof/splitproof/scenarios/sequence"
 	"github.com/splitproof/splitproof/sim"
@@ -27,13 +25,13 @@ import (
 //
 // A replay that sends one request at a time keeps the order exact
 // (Tolerance 0); with several workers the arrival order is the gateway's
-// give or take the requests in flight together (overlapTolerance).
+// give or take the requests in flight together (sequence.OverlapTolerance).
 func applyScheduler(r *Report) error {
 	if r.Sequence == nil || r.Sequence.Len() == 0 {
 		return nil
 	}
 	cf := r.CountsFile()
-	sc, err := schedule(r.Sequence, cf.Categories, r.Verdict.Alpha)
+	sc, err := sequence.Schedule(r.Sequence, cf.Categories, sequence.ScheduleOptions{Alpha: r.Verdict.Alpha})
 	if err != nil {
 		return fmt.Errorf("scheduler of %s: %w", r.label(), err)
 	}
@@ -132,74 +130,10 @@ func holdCheckDue(n int) bool {
 // its own (PASS or FAIL). An order that fits no model yet, or a bursty one
 // with too few whole periods, keeps the run going.
 func modelAllowsStop(rec *sequence.Recording, cats []sim.Category, alpha float64) bool {
-	sc, err := schedule(rec, cats, alpha)
+	sc, err := sequence.Schedule(rec, cats, sequence.ScheduleOptions{Alpha: alpha})
 	if err != nil {
 		return true
 	}
 	// An empty outcome: the counts test, which the sequential one is, decides.
 	return sc.Verdict.Outcome == "" || sc.Verdict.Outcome == sim.OutcomePass || sc.Verdict.Outcome == sim.OutcomeFail
-}
-
-// schedule classifies rec's arrival order, within overlapTolerance of the
-// gateway's, and judges it. Requests in flight together hide a round
-// robin's period: the gateway picked in an order known only to within
-// the requests that overlapped, so no period is confirmed and the order
-// is undetermined, its counts over windows varying less than independent
-// draws' (a replay one request at a time finds the period). Such an order
-// is more regular than independent draws, never burstier: a correct round
-// robin's counts stray from the weights less than independent draws' do,
-// so the counts test, whose false-failure rate is stated for independent
-// draws, decides it as it does them. An order whose windows vary more, or
-// whose runs are long, stays undetermined: bursts would void the counts
-// test.
-func schedule(rec *sequence.Recording, cats []sim.Category, alpha float64) (sequence.Scheduler, error) {
-	tolerance := overlapTolerance(rec)
-	sc, err := sequence.Schedule(rec, cats, sequence.ScheduleOptions{Alpha: alpha, Tolerance: tolerance})
-	if err != nil {
-		return sc, err
-	}
-	res := sc.Result
-	if tolerance > 0 && res.Scheduler == sched.Undetermined && res.BurstLength == nil && res.DispersionWindow > 0 &&
-		res.DispersionChi2 < float64(res.N/res.DispersionWindow-1) {
-		sc.Verdict = sched.ModelVerdict{
-			Scheduler: sched.Undetermined,
-			Test:      "counts",
-			Reason: fmt.Sprintf("the requests overlapped, so the order the gateway picked in is known only approximately and no period can be confirmed; "+
-				"counts over windows of %d requests vary less than independent draws' (p = %.3g): a scheduler more regular than random, such as a round robin, whose counts stray from correct weights less than independent draws' do, so the counts test decides as for independent draws",
-				res.DispersionWindow, res.DispersionP),
-		}
-	}
-	return sc, nil
-}
-
-// overlapTolerance is how far the counts of a window of rec's arrival
-// order may be from those of the same window of the order the gateway
-// picked backends in (sched.Options.Tolerance). A request is picked
-// between its send and its answer, so two requests picked in one order
-// and answered in the other were in flight together: with at most depth
-// requests in flight at once, a request's two positions differ by less
-// than depth, and a window's count of a category by at most depth-1 at
-// each of its two ends. One request at a time (depth 1, every request
-// sent once the previous one was answered) keeps the order exact:
-// tolerance 0.
-func overlapTolerance(rec *sequence.Recording) int {
-	sent := make([]time.Duration, 0, rec.Len())
-	received := make([]time.Duration, 0, rec.Len())
-	for _, req := range rec.All() {
-		sent = append(sent, req.Sent)
-		received = append(received, req.Received)
-	}
-	slices.Sort(sent)
-	slices.Sort(received)
-	// In flight at the i-th send: the i+1 requests sent by then, less
-	// those answered by then (an answer at the very moment of a send is
-	// over before it).
-	depth, done := 0, 0
-	for i, t := range sent {
-		for done < len(received) && received[done] <= t {
-			done++
-		}
-		depth = max(depth, i+1-done)
-	}
-	return 2 * max(depth-1, 0)
 }

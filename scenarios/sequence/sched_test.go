@@ -56,3 +56,29 @@ func TestSchedule(t *testing.T) {
 		t.Fatal("no categories: no error")
 	}
 }
+
+// TestOverlapTolerance: the tolerance follows the most requests in flight
+// at once, from the recorded send and answer times.
+func TestOverlapTolerance(t *testing.T) {
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		name      string
+		intervals [][2]time.Duration // sent, received
+		want      int
+	}{
+		{"one at a time, back to back", [][2]time.Duration{{0, ms}, {ms, 2 * ms}, {2 * ms, 3 * ms}}, 0},
+		{"two overlap", [][2]time.Duration{{0, 2 * ms}, {ms, 3 * ms}, {4 * ms, 5 * ms}}, 2},
+		{"three overlap, answered out of order", [][2]time.Duration{{0, 5 * ms}, {ms, 2 * ms}, {ms, 3 * ms}, {6 * ms, 7 * ms}}, 4},
+		{"empty", nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := New(time.Now(), ConnsNone)
+			for _, iv := range tt.intervals {
+				rec.Add(iv[0], iv[1], 0, 200, "v1")
+			}
+			if got := OverlapTolerance(rec); got != tt.want {
+				t.Fatalf("tolerance %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
