@@ -199,14 +199,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 // measure starts t, loads it and stops it.
 func measure(ctx context.Context, t Target, env Env, b *Backends, o Options) (Measurement, error) {
+	var m Measurement
+	err := measureThen(ctx, t, env, b, o, func(_ string, got Measurement) error {
+		m = got
+		return nil
+	})
+	return m, err
+}
+
+// measureThen starts t, loads it with the load generator, and hands its
+// address and the measurement to then before stopping it.
+func measureThen(ctx context.Context, t Target, env Env, b *Backends, o Options, then func(addr string, m Measurement) error) error {
 	dir, err := os.MkdirTemp("", "bench-peers-*")
 	if err != nil {
-		return Measurement{}, fmt.Errorf("%s: %w", t.Name, err)
+		return fmt.Errorf("%s: %w", t.Name, err)
 	}
 	defer os.RemoveAll(dir)
 	addr, pid, stop, err := t.Start(ctx, env, b, dir)
 	if err != nil {
-		return Measurement{}, err
+		return err
 	}
 	defer stop()
 	l := Load{Addr: addr, Host: peers.Host, Path: "/hello", Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration, Classify: b.Classify}
@@ -217,9 +228,9 @@ func measure(ctx context.Context, t Target, env Env, b *Backends, o Options) (Me
 	l.LoadCPU = func() (time.Duration, error) { return ProcessCPU(self) }
 	m, err := Measure(ctx, l)
 	if err != nil {
-		return Measurement{}, fmt.Errorf("%s: %w", t.Name, err)
+		return fmt.Errorf("%s: %w", t.Name, err)
 	}
-	return m, nil
+	return then(addr, m)
 }
 
 // writeJSON writes rep to path, creating its directory.

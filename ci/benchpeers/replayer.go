@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/splitproof/splitproof/conformance/peers"
 	"github.com/splitproof/splitproof/scenarios"
 	"github.com/splitproof/splitproof/scenarios/replay"
 )
@@ -88,40 +87,27 @@ func measureReplayer(ctx context.Context, t Target, env Env, b *Backends, o Opti
 // replayerRound starts t once, measures it with the load generator, then
 // replays as many requests as the load generator answered in its window.
 func replayerRound(ctx context.Context, t Target, env Env, b *Backends, o Options) (ReplayerRound, error) {
-	dir, err := os.MkdirTemp("", "bench-peers-*")
-	if err != nil {
-		return ReplayerRound{}, fmt.Errorf("%s: %w", t.Name, err)
-	}
-	defer os.RemoveAll(dir)
-	addr, pid, stop, err := t.Start(ctx, env, b, dir)
+	var r ReplayerRound
+	err := measureThen(ctx, t, env, b, o, func(addr string, m Measurement) error {
+		if m.Errors > 0 || m.Requests == 0 {
+			return fmt.Errorf("%s: load generator: %d errors, %d answers (first error: %s)", t.Name, m.Errors, m.Requests, m.FirstError)
+		}
+		r = ReplayerRound{LoadGen: m, Requests: max(m.Requests, replayerMinRequests)}
+		rep, cpu, err := ReplayOnce(ctx, addr, o.Weights, o.Conns, r.Requests)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+		r.Seconds, r.LoadCPUSeconds, r.Outcome = replaySeconds(rep), cpu.Seconds(), string(rep.Outcome())
+		if r.Seconds <= 0 {
+			return fmt.Errorf("%s: the replay recorded no time", t.Name)
+		}
+		r.ReqPerS = float64(rep.Requests) / r.Seconds
+		r.Ratio = r.ReqPerS / m.ReqPerS
+		return nil
+	})
 	if err != nil {
 		return ReplayerRound{}, err
 	}
-	defer stop()
-	l := Load{Addr: addr, Host: peers.Host, Path: "/hello", Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration, Classify: b.Classify}
-	if pid != 0 {
-		l.CPU = func() (time.Duration, error) { return ProcessCPU(pid) }
-	}
-	self := os.Getpid()
-	l.LoadCPU = func() (time.Duration, error) { return ProcessCPU(self) }
-	m, err := Measure(ctx, l)
-	if err != nil {
-		return ReplayerRound{}, fmt.Errorf("%s: %w", t.Name, err)
-	}
-	if m.Errors > 0 || m.Requests == 0 {
-		return ReplayerRound{}, fmt.Errorf("%s: load generator: %d errors, %d answers (first error: %s)", t.Name, m.Errors, m.Requests, m.FirstError)
-	}
-	r := ReplayerRound{LoadGen: m, Requests: max(m.Requests, replayerMinRequests)}
-	rep, cpu, err := ReplayOnce(ctx, addr, o.Weights, o.Conns, r.Requests)
-	if err != nil {
-		return ReplayerRound{}, fmt.Errorf("%s: %w", t.Name, err)
-	}
-	r.Seconds, r.LoadCPUSeconds, r.Outcome = replaySeconds(rep), cpu.Seconds(), string(rep.Outcome())
-	if r.Seconds <= 0 {
-		return ReplayerRound{}, fmt.Errorf("%s: the replay recorded no time", t.Name)
-	}
-	r.ReqPerS = float64(rep.Requests) / r.Seconds
-	r.Ratio = r.ReqPerS / m.ReqPerS
 	return r, nil
 }
 

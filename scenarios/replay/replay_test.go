@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,6 +20,28 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
+
+// checkGolden compares got with the golden file at path, or rewrites the
+// file (and its folder) under -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./scenarios/replay -update creates it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs; run go test ./scenarios/replay -update and review\n--- got ---\n%s", path, got)
+	}
+}
 
 func mustScenario(t *testing.T, name string) *scenarios.Scenario {
 	t.Helper()
@@ -205,20 +228,7 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, got := range map[string][]byte{"report.txt": text.Bytes(), "report.junit.xml": junit.Bytes(), "report.json": js.Bytes()} {
-		path := "testdata/" + name
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (go test -update creates it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs; run go test ./scenarios/replay -update and review\n--- got ---\n%s", path, got)
-		}
+		checkGolden(t, "testdata/"+name, got)
 	}
 }
 

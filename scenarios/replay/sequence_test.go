@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -35,20 +34,9 @@ func TestCountsFileGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	const path = "testdata/counts.json"
-	if *update {
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("%s differs; run go test ./scenarios/replay -update and review\n--- got ---\n%s", path, got.Bytes())
-	}
+	checkGolden(t, path, got.Bytes())
 	// What was written is what verify reads back.
-	back, err := sequence.DecodeFile(bytes.NewReader(want), path)
+	back, err := sequence.DecodeFile(bytes.NewReader(got.Bytes()), path)
 	if err != nil || back.Sequence.Len() != 20 || back.Counts["v3"] != 16 {
 		t.Fatalf("decode %s: %v, %+v", path, err, back.CountsFile)
 	}

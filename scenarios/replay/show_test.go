@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,23 +34,7 @@ func TestShowGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			for name, got := range map[string][]byte{s.Name + ".txt": text.Bytes(), s.Name + ".json": js.Bytes()} {
-				path := filepath.Join("testdata", "show", name)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -run TestShowGolden -update)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s differs from the golden file:\n%s", path, got)
-				}
+				checkGolden(t, filepath.Join("testdata", "show", name), got)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
@@ -273,19 +272,6 @@ func TestUsageGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, got := range map[string][]byte{"usage.txt": text.Bytes(), "usage.json": append(js, '\n')} {
-		path := "testdata/" + name
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (go test -update creates it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs; run go test ./scenarios/replay -run TestUsageGolden -update and review\n--- got ---\n%s", path, got)
-		}
+		checkGolden(t, "testdata/"+name, got)
 	}
 }
